@@ -1,0 +1,27 @@
+# timegif — the two set-up commands are `make run` and `make test`.
+NODE ?= node
+LISTEN ?= 127.0.0.1:8080
+ARGS ?=
+
+.PHONY: run test build bench clean install
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+build: install
+	npx tsc -p .
+
+run: build
+	$(NODE) dist/server.js serve --listen $(LISTEN) $(ARGS)
+
+test: build
+	$(NODE) node_modules/uvu/bin.js dist/spec '\.spec\.js$$'
+
+bench: build
+	$(MAKE) -C perf bench
+
+clean:
+	rm -rf dist perf/out
