@@ -1,0 +1,129 @@
+// Per-second frames for a stream whose canvas is kept between frames (disposal KEEP):
+//   keyframe(cur)       the full canvas, no transparency: what a viewer that missed frames gets;
+//   delta(prev -> cur)  only the bounding box of changed pixels, drawn over prev.
+// Inside the box there are two ways to say "unchanged": repeat cur's pixel (plain), or write the reserved
+// transparent index so prev shows through (masked). Which is smaller depends on the picture: masking turns
+// scattered unchanged pixels into long runs of one index, but can cut runs that cur already had. Both are
+// encoded into reusable writers and the smaller is kept: a delta is at most a few thousand pixels, and
+// guessing wrong would cost every viewer bytes every second, which matters more than one extra encode.
+
+import { ByteWriter } from './bytes.js';
+import { DISPOSAL, writeGraphicControlExt, writeImageData, writeImageDescriptor } from './gif.js';
+
+export interface DeltaOptions {
+  width: number;
+  height: number;
+  minCodeSize: number;
+  transparentIndex: number;
+  delayCs: number;
+}
+
+const plainWriter = new ByteWriter(1 << 14);
+const maskedWriter = new ByteWriter(1 << 14);
+let plainPixels = new Uint8Array(1 << 12);
+let maskedPixels = new Uint8Array(1 << 12);
+const onePixel = new Uint8Array(1);
+
+function checkCanvas(name: string, px: Uint8Array, o: DeltaOptions): void {
+  if (!(px instanceof Uint8Array)) throw new TypeError(`delta: ${name} must be a Uint8Array`);
+  if (px.length !== o.width * o.height) {
+    throw new RangeError(`delta: ${name} has ${px.length} indices, expected ${o.width}x${o.height} = ${o.width * o.height}`);
+  }
+}
+
+function checkTransparent(o: DeltaOptions): void {
+  const t = o.transparentIndex;
+  if (!Number.isInteger(t) || t < 0 || t >= 1 << o.minCodeSize) {
+    throw new RangeError(`delta: transparent index ${t} does not fit min code size ${o.minCodeSize}`);
+  }
+}
+
+function writeFrameTo(
+  w: ByteWriter, o: DeltaOptions, left: number, top: number, width: number, height: number,
+  indices: Uint8Array, transparentIndex: number | undefined,
+): void {
+  w.reset();
+  writeGraphicControlExt(w, o.delayCs, DISPOSAL.KEEP, transparentIndex);
+  writeImageDescriptor(w, left, top, width, height);
+  writeImageData(w, indices, o.minCodeSize);
+}
+
+/** The whole canvas, disposal KEEP, no transparency. */
+export function encodeKeyframe(cur: Uint8Array, o: DeltaOptions): Uint8Array {
+  checkCanvas('cur', cur, o);
+  writeFrameTo(plainWriter, o, 0, 0, o.width, o.height, cur, undefined);
+  return plainWriter.toUint8Array();
+}
+
+/**
+ * The changed rectangle between two canvases, to be drawn over `prev` (which must have been shown with
+ * disposal KEEP). Identical canvases give a 1x1 transparent frame, so there is still a frame every second.
+ */
+export function encodeDelta(prev: Uint8Array, cur: Uint8Array, o: DeltaOptions): Uint8Array {
+  checkCanvas('prev', prev, o);
+  checkCanvas('cur', cur, o);
+  checkTransparent(o);
+  const W = o.width;
+  const H = o.height;
+  const t = o.transparentIndex;
+
+  // bounding box of changed pixels: first/last changed rows, then narrow the columns row by row
+  let top = 0;
+  let rowDiff = -1;
+  for (; top < H; top++) {
+    const r = top * W;
+    for (let x = 0; x < W; x++) if (prev[r + x] !== cur[r + x]) { rowDiff = x; break; }
+    if (rowDiff >= 0) break;
+  }
+  if (top === H) {
+    onePixel[0] = t;
+    writeFrameTo(plainWriter, o, 0, 0, 1, 1, onePixel, t);
+    return plainWriter.toUint8Array();
+  }
+  let bottom = H - 1;
+  for (;; bottom--) {
+    const r = bottom * W;
+    let x = 0;
+    while (x < W && prev[r + x] === cur[r + x]) x++;
+    if (x < W) break;
+  }
+  let left = rowDiff;
+  let right = rowDiff;
+  for (let y = top; y <= bottom; y++) {
+    const r = y * W;
+    for (let x = 0; x < left; x++) if (prev[r + x] !== cur[r + x]) { left = x; break; }
+    for (let x = W - 1; x > right; x--) if (prev[r + x] !== cur[r + x]) { right = x; break; }
+  }
+  const bw = right - left + 1;
+  const bh = bottom - top + 1;
+  const n = bw * bh;
+  if (plainPixels.length < n) {
+    plainPixels = new Uint8Array(n);
+    maskedPixels = new Uint8Array(n);
+  }
+  const plain = plainPixels.subarray(0, n);
+  const masked = maskedPixels.subarray(0, n);
+
+  let unchanged = 0;
+  let maskable = true; // false if a changed pixel is itself the transparent index (it would show prev)
+  let i = 0;
+  for (let y = top; y <= bottom; y++) {
+    const r = y * W;
+    for (let x = left; x <= right; x++, i++) {
+      const c = cur[r + x]!;
+      plain[i] = c;
+      if (prev[r + x] === c) {
+        masked[i] = t;
+        unchanged++;
+      } else {
+        masked[i] = c;
+        if (c === t) maskable = false;
+      }
+    }
+  }
+
+  writeFrameTo(plainWriter, o, left, top, bw, bh, plain, undefined);
+  if (unchanged === 0 || !maskable) return plainWriter.toUint8Array();
+  writeFrameTo(maskedWriter, o, left, top, bw, bh, masked, t);
+  return maskedWriter.pos < plainWriter.pos ? maskedWriter.toUint8Array() : plainWriter.toUint8Array();
+}
