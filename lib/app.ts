@@ -1,0 +1,307 @@
+// The server's state and policy, independent of how sockets arrive (listen.ts) or what process runs it
+// (server.ts): admission at accept, viewers and channels, the per-second tick, reload and shutdown.
+
+import type { Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { ChannelRegistry } from './channel.js';
+import { fanOut, newFanoutStats, type FanoutLimits } from './fanout.js';
+import { AccessLog, FaultLog, info } from './log.js';
+import { Metrics } from './metrics.js';
+import { Responses } from './responses.js';
+import { buildHead, buildResponse } from './canned.js';
+import { CidrSet, ipKey } from './cidr.js';
+import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from './peers.js';
+import { H1Conn, STATE, type CloseReason } from './conn.js';
+import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from './viewer.js';
+import type { Config } from './config.js';
+import type { FaceOptions } from './face.js';
+import type { RouteContext } from './routes.js';
+import { MAX_CHANNELS, MAX_VIEWER_BACKLOG_BYTES, VIEWER_STALL_MS } from './limits.js';
+
+export const GIF_TRAILER = Buffer.from([0x3b]);
+
+/** File descriptors kept back from the viewer capacity: listeners, log files, certificates, reloads. */
+const FD_RESERVE = 64;
+/** Client faults are summarised once per this many seconds. */
+const FAULT_LOG_INTERVAL_S = 60;
+
+export interface AppOptions {
+  now?: () => number;
+  fanout?: Partial<FanoutLimits>;
+}
+
+/** The soft open-files limit of this process (Node raises it to the hard limit at start), from /proc. */
+export function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function peerLimits(cfg: Config): PeerLimits {
+  return {
+    ...DEFAULT_PEER_LIMITS,
+    maxStreamsPerIp: cfg.maxStreamsPerIp,
+    connRatePerSec: cfg.connRatePerIp,
+    connBurst: cfg.connRatePerIp * 4,
+  };
+}
+
+export interface Lists {
+  blocklist: CidrSet;
+  allowlist: CidrSet;
+  proxyFrom: CidrSet;
+}
+
+/** Load every list a config names; throws ConfigError naming the bad file or line. */
+export function loadLists(cfg: Config): Lists {
+  const { set: blocklist, warnings: w1 } = CidrSet.fromFiles(cfg.blocklist);
+  const { set: allowlist, warnings: w2 } = CidrSet.fromFiles(cfg.allowlist);
+  const { set: proxyFrom, warnings: w3 } = CidrSet.fromText([
+    { source: '--proxy-protocol-from', text: cfg.proxyProtocolFrom.join('\n') },
+  ]);
+  for (const w of [...w1, ...w2, ...w3]) info(`warning: ${w}`);
+  return { blocklist, allowlist, proxyFrom };
+}
+
+export class App {
+  cfg: Config;
+  routeCtx: RouteContext;
+  lists: Lists;
+  readonly metrics = new Metrics();
+  readonly faults = new FaultLog();
+  readonly channels = new ChannelRegistry(MAX_CHANNELS);
+  readonly responses: Responses;
+  readonly peers: PeerTable;
+  accessLog: AccessLog;
+  /** HTTP/1 connections that are not streaming: their header, idle or linger deadlines run on the tick. */
+  readonly pending = new Set<H1Conn>();
+  readonly viewersByTransport = [0, 0, 0];
+  viewers = 0;
+  maxConnections: number;
+  readonly openFiles: number | null;
+  memoryLimitBytes: number;
+  rssBytes = 0;
+  draining = false;
+  readonly now: () => number;
+  private readonly fanoutLimits: FanoutLimits;
+  private readonly stats = newFanoutStats();
+  private second: number;
+
+  constructor(cfg: Config, lists: Lists, opts: AppOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.cfg = cfg;
+    this.lists = lists;
+    this.routeCtx = routeContext(cfg);
+    this.second = Math.floor(this.now() / 1000);
+    this.responses = new Responses(this.second);
+    this.peers = new PeerTable(peerLimits(cfg));
+    this.accessLog = new AccessLog(cfg.accessLog);
+    this.fanoutLimits = { maxBacklogBytes: MAX_VIEWER_BACKLOG_BYTES, stallMs: VIEWER_STALL_MS, ...opts.fanout };
+    this.openFiles = openFilesLimit();
+    this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
+    this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
+    this.rssBytes = process.memoryUsage.rss();
+  }
+
+  /** Swap in a new config (SIGHUP). Lists were loaded and checked by the caller, so this cannot fail halfway. */
+  reconfigure(cfg: Config, lists: Lists): void {
+    this.cfg = cfg;
+    this.lists = lists;
+    this.routeCtx = routeContext(cfg);
+    this.peers.setLimits(peerLimits(cfg));
+    this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
+    this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
+    if (cfg.accessLog !== this.accessLog.target) {
+      void this.accessLog.close();
+      this.accessLog = new AccessLog(cfg.accessLog);
+    }
+  }
+
+  /**
+   * Admission of a peer address (at accept, or after a PROXY header): null = refused (counted), else the
+   * per-IP key. Blocked peers get no byte: the caller destroys the socket.
+   */
+  admitRemote(addr: string): string | null {
+    const { allowlist, blocklist } = this.lists;
+    const key = ipKey(addr);
+    if (allowlist.size > 0 && allowlist.has(addr)) return key;
+    if (blocklist.has(addr)) {
+      this.metrics.reject('blocked');
+      return null;
+    }
+    if (!this.peers.admitConnection(key, this.now())) {
+      this.metrics.reject('conn-rate');
+      return null;
+    }
+    return key;
+  }
+
+  /** A plain TCP connection accepted on a listener (TLS ones come through tls.ts once their handshake is done). */
+  onConnection = (socket: Socket): void => {
+    this.acceptRaw(socket, (s, remote, key, viaProxy) => new H1Conn(this, s, remote, key, TRANSPORT.H1, viaProxy));
+  };
+
+  /**
+   * Accept-time checks shared by every listener: the socket is dropped without a byte if the peer is blocked
+   * or over its rate, or if the connection cap is reached; peers in --proxy-protocol-from are checked again
+   * once their header names the real client.
+   */
+  acceptRaw(socket: Socket, then: (s: Socket, remote: string, key: string, expectProxy: boolean) => void): void {
+    this.metrics.connectionsAccepted++;
+    const addr = socket.remoteAddress;
+    if (addr === undefined || this.draining) {
+      socket.destroy();
+      return;
+    }
+    const viaProxy = this.lists.proxyFrom.size > 0 && this.lists.proxyFrom.has(addr);
+    const key = viaProxy ? ipKey(addr) : this.admitRemote(addr);
+    if (key === null) {
+      socket.destroy();
+      return;
+    }
+    if (this.metrics.connectionsOpen >= this.maxConnections) {
+      this.metrics.reject('max-connections');
+      socket.destroy();
+      return;
+    }
+    this.metrics.connectionsOpen++;
+    then(socket, addr, key, viaProxy);
+  }
+
+  connectionClosed(_key: string, reason: CloseReason): void {
+    this.metrics.connectionsOpen--;
+    if (reason === 'stalled') this.metrics.viewersEvicted++;
+  }
+
+  isTrusted(remote: string, authorization: string): boolean {
+    if (isLoopback(remote)) return true;
+    const token = this.cfg.metricsToken;
+    return token !== null && authorization === `Bearer ${token}`;
+  }
+
+  /** A new viewer on `face`, or the reason it was refused (the caller answers 503 + GIF). */
+  openViewer(sink: Sink, transport: Transport, face: FaceOptions, key: string, remote: string): Viewer | string {
+    const reason =
+      this.draining ? 'draining'
+      : this.viewers >= this.cfg.maxViewers ? 'max-viewers'
+      : this.rssBytes > this.memoryLimitBytes ? 'memory'
+      : null;
+    if (reason !== null) return this.refuse(reason, remote);
+    if (!this.peers.openStream(key)) return this.refuse('streams-per-ip', remote);
+    const ch = this.channels.acquire(face, Math.floor(this.now() / 1000));
+    if (ch === null) {
+      this.peers.closeStream(key);
+      return this.refuse('max-channels', remote);
+    }
+    const v = new Viewer(sink, transport, this.now());
+    ch.add(v);
+    this.viewers++;
+    this.viewersByTransport[transport]!++;
+    this.metrics.viewersStarted++;
+    return v;
+  }
+
+  private refuse(reason: string, remote: string): string {
+    this.metrics.reject(reason);
+    this.faults.note(reason, remote, 'stream refused');
+    return reason;
+  }
+
+  /** The first write of a stream: head (HTTP/1 only) + prologue + the current keyframe, shared per second. */
+  streamIntro(v: Viewer, kind: 'h1' | 'h2'): Buffer {
+    return v.channel!.intro(kind, kind === 'h1' ? this.responses.streamHead : null);
+  }
+
+  closeViewer(v: Viewer, key: string): void {
+    const ch = v.channel;
+    if (ch === null) return;
+    ch.remove(v);
+    this.viewers--;
+    this.viewersByTransport[v.transport]!--;
+    this.peers.closeStream(key);
+  }
+
+  metricsText(): string {
+    const byTransport: Record<string, number> = {};
+    TRANSPORT_NAMES.forEach((n, i) => (byTransport[n] = this.viewersByTransport[i]!));
+    this.metrics.accessLogDropped = this.accessLog.dropped;
+    return this.metrics.render(
+      {
+        channels: this.channels.channels.size,
+        peers_tracked: this.peers.size,
+        max_viewers: this.cfg.maxViewers,
+        max_connections: this.maxConnections,
+        memory_limit_bytes: this.memoryLimitBytes,
+        blocklist_ranges: this.lists.blocklist.size,
+      },
+      byTransport,
+    );
+  }
+
+  metricsResponse(keepAlive: boolean, head: boolean): Buffer {
+    const o = { keepAlive, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: this.metricsText(), headers: [['Cache-Control', 'no-store']] as [string, string][] };
+    return head ? buildHead(200, this.responses.dateString, o) : buildResponse(200, this.responses.dateString, o);
+  }
+
+  /** The clock's tick: write second `t` to every viewer, then check deadlines. Nothing here encodes. */
+  tick = (t: number, nowMs: number): void => {
+    this.second = t;
+    this.metrics.ticks++;
+    this.responses.refresh(t);
+    const stats = this.stats;
+    for (const ch of this.channels.channels.values()) {
+      if (ch.viewers.length === 0) continue;
+      fanOut(ch, ch.advance(t), nowMs, this.fanoutLimits, stats);
+    }
+    const m = this.metrics;
+    m.framesDelta += stats.framesDelta;
+    m.framesKey += stats.framesKey;
+    m.frameBytes += stats.bytes;
+    m.framesSkipped += stats.skipped;
+    stats.framesDelta = stats.framesKey = stats.bytes = stats.skipped = stats.evicted = 0;
+    m.observeDelivery(this.now() - t * 1000);
+    // Bookkeeping after the writes: deadlines, sweeps, memory.
+    for (const c of this.pending) c.checkDeadline(nowMs);
+    this.channels.sweep();
+    this.peers.sweep(nowMs);
+    this.rssBytes = process.memoryUsage.rss();
+    if (t % FAULT_LOG_INTERVAL_S === 0) this.faults.flush(FAULT_LOG_INTERVAL_S);
+  };
+
+  /** After the tick: render and encode second `t` for every channel, ahead of its boundary. */
+  prepare = (t: number): void => {
+    for (const ch of this.channels.channels.values()) ch.prepare(t);
+  };
+
+  /** Stop taking viewers and end every stream with the trailer; resolves when all connections closed. */
+  drain(): void {
+    this.draining = true;
+    for (const ch of this.channels.channels.values())
+      for (const v of [...ch.viewers]) v.evict('shutdown');
+    for (const c of [...this.pending]) if (c.state !== STATE.CLOSING) c.close('shutdown');
+  }
+
+  get connections(): number {
+    return this.metrics.connectionsOpen;
+  }
+}
+
+function routeContext(cfg: Config): RouteContext {
+  return { hosts: new Set(cfg.hosts), redirectHttps: cfg.redirectHttps };
+}
+
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
+}
+
+/** Without --memory-limit-mb: 75% of the cgroup's memory bound if there is one, else of physical memory. */
+export function defaultMemoryLimitMb(): number {
+  const total = totalmem();
+  const constrained = process.constrainedMemory?.() ?? 0; // 0 or a huge number when unbounded
+  const bytes = constrained > 0 && constrained < total ? constrained : total;
+  return Math.floor((bytes * 0.75) / (1024 * 1024));
+}

@@ -1,0 +1,150 @@
+// A channel is one distinct rendering (time zone, 12/24 h, scale) and the viewers watching it.
+//
+// Each second a channel holds two shared encodings of that second: keyframe(t), the whole canvas, and
+// delta(t), only the rectangle that changed since t-1 with unchanged pixels transparent. Both are built
+// once, before the second starts (prepare), and written as the same Buffer to every viewer: nothing is
+// encoded or copied per viewer. The prologue (GIF header, screen, palette) never changes for a channel.
+
+import { encodePrologue, minCodeSizeFor } from '../encoder/gif.js';
+import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
+import { faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
+import { STREAM_DELAY_CS } from './limits.js';
+import type { Viewer } from './viewer.js';
+
+export interface Frames {
+  readonly second: number;
+  readonly pixels: Uint8Array;
+  readonly keyframe: Buffer;
+  readonly delta: Buffer;
+}
+
+const asBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+
+export class Channel {
+  readonly key: string;
+  readonly face: FaceOptions;
+  readonly prologue: Buffer;
+  readonly viewers: Viewer[] = [];
+  /** The frames of the second being shown. */
+  current: Frames;
+  private next: Frames | null = null;
+  private readonly delta: DeltaOptions;
+  /** Per-second cache of transport-specific intros (head + prologue + keyframe), built on first use. */
+  private introSecond = -1;
+  private readonly intros = new Map<string, Buffer>();
+
+  constructor(face: FaceOptions, second: number) {
+    this.face = face;
+    this.key = faceKey(face);
+    const { width, height } = faceSize(face);
+    this.prologue = asBuffer(encodePrologue({ width, height, palette: PALETTE }));
+    this.delta = {
+      width,
+      height,
+      minCodeSize: minCodeSizeFor(PALETTE.length / 3),
+      transparentIndex: TRANSPARENT_INDEX,
+      delayCs: STREAM_DELAY_CS,
+    };
+    this.current = this.render(second, null);
+  }
+
+  /** Render and encode `second` ahead of time. Runs once per second per channel, off the tick. */
+  prepare(second: number): void {
+    if (this.next?.second === second) return;
+    this.next = this.render(second, this.current.second === second - 1 ? this.current : null);
+  }
+
+  /** Make `second` current: the prepared frames if they are for it, else render now (late or first tick). */
+  advance(second: number): Frames {
+    if (this.current.second === second) return this.current;
+    const ready = this.next?.second === second ? this.next : null;
+    this.current = ready ?? this.render(second, this.current.second === second - 1 ? this.current : null);
+    this.next = null;
+    return this.current;
+  }
+
+  /**
+   * The bytes a new viewer gets in one write: `head` + prologue + the current keyframe. Shared by every
+   * viewer that joins during the same second with the same head (the head carries the Date).
+   */
+  intro(name: string, head: Buffer | null): Buffer {
+    if (this.introSecond !== this.current.second) {
+      this.intros.clear();
+      this.introSecond = this.current.second;
+    }
+    let buf = this.intros.get(name);
+    if (buf === undefined) {
+      const parts = head === null ? [this.prologue, this.current.keyframe] : [head, this.prologue, this.current.keyframe];
+      buf = Buffer.concat(parts);
+      this.intros.set(name, buf);
+    }
+    return buf;
+  }
+
+  add(v: Viewer): void {
+    v.channel = this;
+    v.index = this.viewers.length;
+    v.lastSecond = this.current.second;
+    this.viewers.push(v);
+  }
+
+  /** O(1) swap-remove; idempotent. */
+  remove(v: Viewer): void {
+    const i = v.index;
+    if (i < 0 || this.viewers[i] !== v) return;
+    const last = this.viewers.pop()!;
+    if (last !== v) {
+      this.viewers[i] = last;
+      last.index = i;
+    }
+    v.index = -1;
+    v.channel = null;
+  }
+
+  private render(second: number, prev: Frames | null): Frames {
+    const pixels = renderFace(second, this.face);
+    const prevPixels = prev?.pixels ?? renderFace(second - 1, this.face);
+    return {
+      second,
+      pixels,
+      keyframe: asBuffer(encodeKeyframe(pixels, this.delta)),
+      delta: asBuffer(encodeDelta(prevPixels, pixels, this.delta)),
+    };
+  }
+}
+
+/**
+ * Live channels by key, bounded: a flood of distinct `?tz=` values cannot create unbounded work.
+ * A channel with no viewers is dropped on the next tick.
+ */
+export class ChannelRegistry {
+  readonly channels = new Map<string, Channel>();
+  private readonly maxChannels: number;
+
+  constructor(maxChannels: number) {
+    this.maxChannels = maxChannels;
+  }
+
+  /** The channel for `face`, created if there is room; null when the bound is reached. */
+  acquire(face: FaceOptions, second: number): Channel | null {
+    const key = faceKey(face);
+    let ch = this.channels.get(key);
+    if (ch === undefined) {
+      if (this.channels.size >= this.maxChannels) return null;
+      ch = new Channel(face, second);
+      this.channels.set(key, ch);
+    }
+    return ch;
+  }
+
+  /** Drop channels nobody watches. */
+  sweep(): void {
+    for (const [key, ch] of this.channels) if (ch.viewers.length === 0) this.channels.delete(key);
+  }
+
+  get viewerCount(): number {
+    let n = 0;
+    for (const ch of this.channels.values()) n += ch.viewers.length;
+    return n;
+  }
+}

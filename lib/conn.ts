@@ -1,0 +1,291 @@
+// One HTTP/1.x connection (plain TCP or TLS after ALPN chose http/1.1), from its first byte to its close.
+//
+// States: PROXY (waiting for a PROXY protocol header from a trusted balancer) → HEAD (reading a request head;
+// the deadline runs from accept) → answered: keep-alive back to HEAD (idle deadline), or CLOSING (response
+// ended, lingering until the peer closes or the linger deadline), or STREAM (a viewer until the end).
+// Every way out goes through close(reason): idempotent, fixes the counters, logs once.
+
+import type { Socket } from 'node:net';
+import { PARSE, RequestParser } from './http1.js';
+import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
+import { GIF_TRAILER, type App } from './app.js';
+import { route, type RequestInfo } from './routes.js';
+import type { FaultName } from './responses.js';
+import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS } from './limits.js';
+import { TRANSPORT, type Transport, type Viewer } from './viewer.js';
+
+export const STATE = { PROXY: 0, HEAD: 1, STREAM: 2, CLOSING: 3, CLOSED: 4 } as const;
+type State = (typeof STATE)[keyof typeof STATE];
+
+/** Why a connection ended: stable codes that specs assert on and metrics count. */
+export type CloseReason =
+  | 'done' | 'client-closed' | 'error' | 'header-timeout' | 'idle-timeout' | 'linger-timeout'
+  | 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'h2-preface' | 'bad-proxy'
+  | 'blocked' | 'rate' | 'stalled' | 'shutdown' | 'stream-input';
+
+/** After a response with Connection: close, how long the peer may take to close its side. */
+const LINGER_MS = 2_000;
+/** Bytes a client may send after its stream request before it is cut off (it has no reason to send any). */
+const MAX_STREAM_INPUT_BYTES = 64 * 1024;
+
+const FAULT_OF: Record<number, FaultName> = {
+  [PARSE.BAD_REQUEST]: 'bad-request',
+  [PARSE.TOO_LARGE]: 'too-large',
+  [PARSE.URI_TOO_LONG]: 'uri-too-long',
+  [PARSE.BAD_VERSION]: 'bad-version',
+};
+
+export class H1Conn {
+  state: State;
+  deadlineMs: number;
+  private parser: RequestParser | null = null;
+  private requests = 0;
+  private proxyBuf: Buffer | null = null;
+  private inputAfterStream = 0;
+  private viewer: Viewer | null = null;
+  /** The request being answered, for the access log of a stream (logged at close). */
+  private reqStartMs = 0;
+  private reqMethod = '';
+  private reqTarget = '';
+  private reqProto = '';
+  private reqReferer = '';
+  private reqAgent = '';
+  remote: string;
+  key: string;
+  readonly socket: Socket;
+  readonly transport: Transport;
+  private readonly app: App;
+
+  constructor(app: App, socket: Socket, remote: string, key: string, transport: Transport, expectProxy: boolean) {
+    this.app = app;
+    this.socket = socket;
+    this.remote = remote;
+    this.key = key;
+    this.transport = transport;
+    this.state = expectProxy ? STATE.PROXY : STATE.HEAD;
+    this.deadlineMs = app.now() + HEADER_TIMEOUT_MS;
+    app.pending.add(this);
+    socket.on('data', this.onData);
+    socket.on('error', noop); // 'close' follows every 'error'
+    socket.on('close', this.onClose);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    switch (this.state) {
+      case STATE.HEAD:
+        this.feed(chunk);
+        return;
+      case STATE.STREAM:
+        this.inputAfterStream += chunk.length;
+        if (this.inputAfterStream > MAX_STREAM_INPUT_BYTES) this.close('stream-input');
+        return;
+      case STATE.PROXY:
+        this.feedProxy(chunk);
+        return;
+      default:
+        return; // CLOSING: discard what a closing peer still sends
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.close(this.state === STATE.CLOSING ? 'done' : 'client-closed');
+  };
+
+  /** Hot path for junk floods: parse, route, one write of a canned Buffer. */
+  private feed(chunk: Buffer): void {
+    const app = this.app;
+    const p = (this.parser ??= new RequestParser());
+    for (;;) {
+      const st = p.execute(chunk);
+      if (st === PARSE.NEED_MORE) return;
+      if (st !== PARSE.DONE) {
+        if (st === PARSE.H2_PREFACE) {
+          app.metrics.reject('h2-preface');
+          this.close('h2-preface');
+          return;
+        }
+        const fault = FAULT_OF[st]!;
+        app.metrics.reject(p.reason || fault);
+        app.faults.note(p.reason || fault, this.remote, chunk.toString('latin1', 0, Math.min(chunk.length, 200)));
+        this.endWith(app.responses.fault(fault), fault === 'too-large' ? 431 : fault === 'uri-too-long' ? 414 : fault === 'bad-version' ? 505 : 400);
+        return;
+      }
+      app.metrics.requests++;
+      this.requests++;
+      if (!this.answer(p)) return;
+      const rest = p.consumed < chunk.length ? chunk.subarray(p.consumed) : null;
+      p.reset();
+      if (rest === null) return;
+      chunk = rest;
+    }
+  }
+
+  /** Answer a parsed request; true if the connection stays in HEAD (keep-alive) for the next one. */
+  private answer(p: RequestParser): boolean {
+    const app = this.app;
+    const isHead = p.method === 'HEAD';
+    const info: RequestInfo = {
+      method: p.method,
+      path: p.path,
+      query: p.query,
+      host: p.host,
+      secure: this.transport === TRANSPORT.H1_TLS,
+      trusted: app.isTrusted(this.remote, p.authorization),
+    };
+    const r = route(info, app.routeCtx);
+    const keepAlive = p.keepAlive && !p.hasBody && this.requests < KEEPALIVE_MAX_REQUESTS && !app.draining;
+    if (r.kind === 'canned') {
+      if (r.junk !== null) {
+        // Junk: counted and sampled, never logged line by line.
+        app.metrics.reject(r.junk);
+        app.faults.note(r.junk, this.remote, `${p.host ?? '-'} ${p.target}`);
+      } else this.logRequest(p, r.status, app.now());
+      app.metrics.response(r.status);
+      const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive) : app.responses.get(r.name, keepAlive, isHead);
+      return this.reply(buf, keepAlive, r.status);
+    }
+    if (r.kind === 'metrics') {
+      const buf = app.metricsResponse(keepAlive, isHead);
+      this.logRequest(p, 200, app.now());
+      app.metrics.response(200);
+      return this.reply(buf, keepAlive, 200);
+    }
+    // The stream.
+    if (isHead) {
+      app.metrics.response(200);
+      this.logRequest(p, 200, app.now());
+      this.endWith(app.responses.streamHead, 200);
+      return false;
+    }
+    this.saveRequest(p);
+    const v = app.openViewer(this.socket, this.transport, r.face, this.key, this.remote);
+    if (typeof v === 'string') {
+      app.metrics.response(503);
+      this.logRequest(p, 503, app.now());
+      this.endWith(app.responses.get('busy', false, false), 503);
+      return false;
+    }
+    this.viewer = v;
+    v.evict = this.evict;
+    this.state = STATE.STREAM;
+    this.parser = null;
+    app.pending.delete(this);
+    app.metrics.response(200);
+    const intro = app.streamIntro(v, 'h1');
+    app.metrics.introBytes += intro.length;
+    v.bytes += intro.length;
+    this.socket.write(intro);
+    return false;
+  }
+
+  private reply(buf: Buffer, keepAlive: boolean, status: number): boolean {
+    if (!keepAlive) {
+      this.endWith(buf, status);
+      return false;
+    }
+    this.socket.write(buf);
+    this.deadlineMs = this.app.now() + KEEPALIVE_IDLE_MS;
+    return true;
+  }
+
+  /** Write a last response and close our side; the peer gets LINGER_MS to close its own. */
+  private endWith(buf: Buffer, _status: number): void {
+    this.state = STATE.CLOSING;
+    this.parser = null;
+    this.deadlineMs = this.app.now() + LINGER_MS;
+    this.socket.end(buf);
+  }
+
+  private feedProxy(chunk: Buffer): void {
+    const buf = (this.proxyBuf = this.proxyBuf === null ? chunk : Buffer.concat([this.proxyBuf, chunk]));
+    const r = parseProxyHeader(buf);
+    if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return;
+    if (r.status !== PROXY.DONE) {
+      this.app.metrics.reject('bad-proxy');
+      this.app.faults.note('bad-proxy', this.remote, r.reason);
+      this.close('bad-proxy');
+      return;
+    }
+    this.proxyBuf = null;
+    if (!r.local) {
+      const admitted = this.app.admitRemote(r.srcAddr);
+      if (admitted === null) {
+        this.close('blocked');
+        return;
+      }
+      this.remote = r.srcAddr;
+      this.key = admitted;
+    }
+    this.state = STATE.HEAD;
+    if (r.consumed < buf.length) this.feed(buf.subarray(r.consumed));
+  }
+
+  /** Called on the clock's tick for connections in app.pending. */
+  checkDeadline(nowMs: number): void {
+    if (nowMs < this.deadlineMs) return;
+    if (this.state === STATE.CLOSING) this.close('linger-timeout');
+    else if (this.state === STATE.HEAD && this.parser !== null && this.parser.headerBytes > 0) {
+      this.app.metrics.reject('header-timeout');
+      this.app.faults.note('header-timeout', this.remote, `${this.parser.headerBytes} bytes of head`);
+      this.endWith(this.app.responses.fault('timeout'), 408);
+      this.deadlineMs = nowMs + LINGER_MS;
+    } else this.close(this.requests === 0 ? 'header-timeout' : 'idle-timeout');
+  }
+
+  private readonly evict = (reason: 'stalled' | 'shutdown' | 'max-duration'): void => {
+    if (reason === 'stalled') {
+      this.close('stalled');
+      return;
+    }
+    // End on a frame boundary: every write is whole frames, so the trailer closes the GIF cleanly.
+    this.detachViewer();
+    this.state = STATE.CLOSING;
+    this.deadlineMs = this.app.now() + LINGER_MS;
+    this.app.pending.add(this);
+    this.socket.end(GIF_TRAILER);
+  };
+
+  private detachViewer(): void {
+    const v = this.viewer;
+    if (v === null) return;
+    this.viewer = null;
+    this.app.closeViewer(v, this.key);
+    this.app.accessLog.write({
+      remote: this.remote, startMs: this.reqStartMs, method: this.reqMethod, target: this.reqTarget,
+      protocol: this.reqProto, status: 200, bodyBytes: v.bytes, totalBytes: v.bytes, referer: this.reqReferer,
+      userAgent: this.reqAgent, endMs: this.app.now(),
+    });
+  }
+
+  close(reason: CloseReason): void {
+    if (this.state === STATE.CLOSED) return;
+    this.state = STATE.CLOSED;
+    const app = this.app;
+    app.pending.delete(this);
+    this.detachViewer();
+    this.parser = null;
+    this.proxyBuf = null;
+    app.connectionClosed(this.key, reason);
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  private saveRequest(p: RequestParser): void {
+    this.reqStartMs = this.app.now();
+    this.reqMethod = p.method;
+    this.reqTarget = p.target;
+    this.reqProto = p.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.reqReferer = p.referer;
+    this.reqAgent = p.userAgent;
+  }
+
+  private logRequest(p: RequestParser, status: number, nowMs: number): void {
+    if (!this.app.accessLog.enabled) return;
+    this.app.accessLog.write({
+      remote: this.remote, startMs: nowMs, method: p.method, target: p.target,
+      protocol: p.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', status, bodyBytes: 0, totalBytes: 0,
+      referer: p.referer, userAgent: p.userAgent, endMs: nowMs,
+    });
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,101 @@
+// Listening sockets: from the options, or inherited from systemd (socket activation: LISTEN_FDS,
+// LISTEN_PID, LISTEN_FDNAMES; fds start at 3). A name containing "tls" or "https" marks a TLS socket.
+// Accept errors (EMFILE when the process is out of descriptors) are counted and never crash the process;
+// libuv already refuses the pending connection instead of spinning on it.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ListenAddr } from './config.js';
+import { info } from './log.js';
+
+export interface Listener {
+  server: Server;
+  tls: boolean;
+  /** What to print: http://127.0.0.1:8080 */
+  url: string;
+}
+
+export interface InheritedFd {
+  fd: number;
+  name: string;
+  tls: boolean;
+}
+
+/** Sockets passed by systemd, or [] when this process was not socket-activated. */
+export function systemdFds(env: NodeJS.ProcessEnv = process.env, pid = process.pid): InheritedFd[] {
+  const n = Number(env.LISTEN_FDS ?? '0');
+  if (!Number.isInteger(n) || n <= 0 || Number(env.LISTEN_PID) !== pid) return [];
+  const names = (env.LISTEN_FDNAMES ?? '').split(':');
+  const out: InheritedFd[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = names[i] ?? '';
+    out.push({ fd: 3 + i, name, tls: /tls|https/i.test(name) });
+  }
+  return out;
+}
+
+export interface ListenHooks {
+  onPlain: (s: Socket) => void;
+  onTls: (s: Socket) => void;
+  onAcceptError: (err: NodeJS.ErrnoException) => void;
+}
+
+function makeServer(tls: boolean, hooks: ListenHooks): Server {
+  const server = createServer({ noDelay: true }, tls ? hooks.onTls : hooks.onPlain);
+  server.on('error', (err: NodeJS.ErrnoException) => hooks.onAcceptError(err));
+  return server;
+}
+
+function urlOf(server: Server, tls: boolean): string {
+  const a = server.address();
+  if (a === null || typeof a === 'string') return `${tls ? 'https' : 'http'}://${a ?? '?'}`;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `${tls ? 'https' : 'http'}://${host}:${a.port}`;
+}
+
+function listenOn(server: Server, opts: { port?: number; host?: string; fd?: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    if (opts.fd !== undefined) server.listen({ fd: opts.fd, backlog: 4096 }, done);
+    else server.listen({ port: opts.port, host: opts.host, backlog: 4096 }, done);
+  });
+}
+
+export async function openListeners(plain: ListenAddr[], tls: ListenAddr[], inherited: InheritedFd[], hooks: ListenHooks): Promise<Listener[]> {
+  const out: Listener[] = [];
+  const specs =
+    inherited.length > 0
+      ? inherited.map((f) => ({ tls: f.tls, opts: { fd: f.fd } }))
+      : [
+          ...plain.map((a) => ({ tls: false, opts: { host: a.host, port: a.port } })),
+          ...tls.map((a) => ({ tls: true, opts: { host: a.host, port: a.port } })),
+        ];
+  try {
+    for (const s of specs) {
+      const server = makeServer(s.tls, hooks);
+      await listenOn(server, s.opts);
+      out.push({ server, tls: s.tls, url: urlOf(server, s.tls) });
+    }
+  } catch (err) {
+    for (const l of out) l.server.close();
+    throw err;
+  }
+  return out;
+}
+
+/** Accept-error handler: count, and log at most once per interval. */
+export function acceptErrorLogger(count: (code: string) => void): (err: NodeJS.ErrnoException) => void {
+  let last = 0;
+  return (err) => {
+    count(err.code ?? 'accept-error');
+    const now = Date.now();
+    if (now - last > 10_000) {
+      last = now;
+      info(`accept: ${err.code ?? err.message} (open-files limit reached?); pending connections are refused until descriptors free up`);
+    }
+  };
+}

@@ -1,0 +1,108 @@
+// Counters and gauges, rendered in the Prometheus text format (version 0.0.4) for /metrics.
+// Counters are plain numbers bumped on the hot paths; labels live in small maps keyed by stable reason codes.
+
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+/** Upper bounds (ms) of the tick delivery histogram: boundary → fan-out finished. */
+const DELIVERY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000] as const;
+
+export class Metrics {
+  connectionsAccepted = 0;
+  connectionsOpen = 0;
+  requests = 0;
+  framesDelta = 0;
+  framesKey = 0;
+  frameBytes = 0;
+  introBytes = 0;
+  framesSkipped = 0;
+  viewersEvicted = 0;
+  viewersStarted = 0;
+  accessLogDropped = 0;
+  ticks = 0;
+  /** Refusals and closes of misbehaving or unwanted traffic, by reason. */
+  readonly rejects = new Map<string, number>();
+  /** Requests answered, by status code. */
+  readonly responses = new Map<number, number>();
+  readonly deliveryBuckets = new Float64Array(DELIVERY_BUCKETS_MS.length + 1);
+  deliverySumMs = 0;
+  deliveryCount = 0;
+  private readonly loopDelay: IntervalHistogram;
+
+  constructor() {
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
+  }
+
+  reject(reason: string): void {
+    this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
+  }
+
+  response(status: number): void {
+    this.responses.set(status, (this.responses.get(status) ?? 0) + 1);
+  }
+
+  observeDelivery(ms: number): void {
+    let i = 0;
+    while (i < DELIVERY_BUCKETS_MS.length && ms > DELIVERY_BUCKETS_MS[i]!) i++;
+    this.deliveryBuckets[i]!++;
+    this.deliverySumMs += ms;
+    this.deliveryCount++;
+  }
+
+  stop(): void {
+    this.loopDelay.disable();
+  }
+
+  /** Prometheus text. `gauges` are sampled by the caller (viewers by transport, channels, peers). */
+  render(gauges: Record<string, number>, viewersByTransport: Record<string, number>): string {
+    const out: string[] = [];
+    const metric = (name: string, type: string, help: string, lines: string[]): void => {
+      out.push(`# HELP timegif_${name} ${help}`, `# TYPE timegif_${name} ${type}`, ...lines);
+    };
+    const one = (name: string, type: string, help: string, v: number): void =>
+      metric(name, type, help, [`timegif_${name} ${v}`]);
+
+    metric('viewers', 'gauge', 'Open GIF streams by transport.',
+      Object.entries(viewersByTransport).map(([t, n]) => `timegif_viewers{transport="${t}"} ${n}`));
+    one('connections_open', 'gauge', 'Open client connections.', this.connectionsOpen);
+    one('connections_accepted_total', 'counter', 'Connections accepted.', this.connectionsAccepted);
+    one('requests_total', 'counter', 'HTTP requests parsed (all transports).', this.requests);
+    metric('responses_total', 'counter', 'Responses by status.',
+      [...this.responses].map(([s, n]) => `timegif_responses_total{status="${s}"} ${n}`));
+    one('viewers_started_total', 'counter', 'GIF streams started.', this.viewersStarted);
+    metric('frames_sent_total', 'counter', 'Frames written to viewers by kind.', [
+      `timegif_frames_sent_total{kind="delta"} ${this.framesDelta}`,
+      `timegif_frames_sent_total{kind="keyframe"} ${this.framesKey}`,
+    ]);
+    one('frame_bytes_total', 'counter', 'Bytes of frames written (excluding intros).', this.frameBytes);
+    one('intro_bytes_total', 'counter', 'Bytes of stream intros (head, prologue, first keyframe).', this.introBytes);
+    one('frames_skipped_total', 'counter', 'Frames not written because the viewer was behind.', this.framesSkipped);
+    one('viewers_evicted_total', 'counter', 'Viewers closed for making no progress.', this.viewersEvicted);
+    metric('rejects_total', 'counter', 'Refused or closed traffic by reason.',
+      [...this.rejects].map(([r, n]) => `timegif_rejects_total{reason="${r}"} ${n}`));
+    one('access_log_dropped_total', 'counter', 'Access log lines dropped because the writer fell behind.', this.accessLogDropped);
+    one('ticks_total', 'counter', 'Clock ticks.', this.ticks);
+    const buckets: string[] = [];
+    let acc = 0;
+    DELIVERY_BUCKETS_MS.forEach((le, i) => {
+      acc += this.deliveryBuckets[i]!;
+      buckets.push(`timegif_tick_delivery_seconds_bucket{le="${le / 1000}"} ${acc}`);
+    });
+    acc += this.deliveryBuckets[DELIVERY_BUCKETS_MS.length]!;
+    buckets.push(`timegif_tick_delivery_seconds_bucket{le="+Inf"} ${acc}`);
+    buckets.push(`timegif_tick_delivery_seconds_sum ${this.deliverySumMs / 1000}`);
+    buckets.push(`timegif_tick_delivery_seconds_count ${this.deliveryCount}`);
+    metric('tick_delivery_seconds', 'histogram', 'From the second boundary to the last frame of the tick written.', buckets);
+    const ld = this.loopDelay;
+    metric('event_loop_delay_seconds', 'gauge', 'Event-loop delay since start (p50, p99, max).', [
+      `timegif_event_loop_delay_seconds{quantile="0.5"} ${ld.percentile(50) / 1e9}`,
+      `timegif_event_loop_delay_seconds{quantile="0.99"} ${ld.percentile(99) / 1e9}`,
+      `timegif_event_loop_delay_seconds{quantile="1"} ${ld.max / 1e9}`,
+    ]);
+    const mem = process.memoryUsage();
+    one('resident_memory_bytes', 'gauge', 'Resident set size.', mem.rss);
+    one('heap_used_bytes', 'gauge', 'V8 heap in use.', mem.heapUsed);
+    for (const [name, v] of Object.entries(gauges)) one(name, 'gauge', name.replace(/_/g, ' ') + '.', v);
+    return out.join('\n') + '\n';
+  }
+}

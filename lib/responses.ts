@@ -1,0 +1,140 @@
+// Canned answers, rebuilt once per second (they carry the Date) so that answering anything but the stream
+// is one write of a shared Buffer. Indexed by (name, keep-alive, HEAD).
+
+import { buildHead, buildResponse, httpDate } from './canned.js';
+import { encodeGif } from '../encoder/gif.js';
+import { PAGE_HTML, ROBOTS_TXT } from './page.js';
+import { RETRY_AFTER_S } from './limits.js';
+import type { CannedName } from './routes.js';
+
+interface Body {
+  status: number;
+  contentType?: string;
+  body: Uint8Array | string;
+  headers?: [string, string][];
+}
+
+/** 16x16 clock icon: a ring and two hands, drawn once. */
+function faviconGif(): Uint8Array {
+  const n = 16;
+  const px = new Uint8Array(n * n);
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) {
+      const d = Math.hypot(x - 7.5, y - 7.5);
+      px[y * n + x] = d > 7.9 ? 0 : d > 6.3 ? 2 : 1;
+    }
+  for (let i = 2; i <= 7; i++) px[(8 - i) * n + 8] = 2; // minute hand up
+  for (let i = 0; i <= 4; i++) px[8 * n + 8 + i] = 2; // hour hand right
+  const palette = new Uint8Array([0x10, 0x14, 0x18, 0xf0, 0xf4, 0xf8, 0x3c, 0x9c, 0xff, 0, 0, 0]);
+  return encodeGif({ width: n, height: n, palette }, [
+    { left: 0, top: 0, width: n, height: n, indices: px, delayCs: 0, disposal: 0, transparentIndex: 0 },
+  ]);
+}
+
+/** A 1x1 grey GIF: what an <img> shows when the server is full (503). */
+function busyGif(): Uint8Array {
+  return encodeGif({ width: 1, height: 1, palette: new Uint8Array([0x80, 0x80, 0x80, 0, 0, 0]) }, [
+    { left: 0, top: 0, width: 1, height: 1, indices: new Uint8Array(1), delayCs: 0, disposal: 0 },
+  ]);
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const NO_STORE: [string, string] = ['Cache-Control', 'no-store'];
+
+function bodies(): Record<CannedName, Body> {
+  return {
+    'page': { status: 200, contentType: 'text/html; charset=utf-8', body: PAGE_HTML, headers: [['Cache-Control', 'no-cache']] },
+    'robots': { status: 200, contentType: TEXT, body: ROBOTS_TXT, headers: [['Cache-Control', 'max-age=86400']] },
+    'favicon': { status: 200, contentType: 'image/gif', body: faviconGif(), headers: [['Cache-Control', 'max-age=604800']] },
+    'healthz': { status: 200, contentType: TEXT, body: 'ok\n', headers: [NO_STORE] },
+    'not-found': { status: 404, contentType: TEXT, body: 'not found\n' },
+    'misdirected': { status: 421, contentType: TEXT, body: 'misdirected request\n' },
+    'method-not-allowed': { status: 405, contentType: TEXT, body: 'method not allowed\n', headers: [['Allow', 'GET, HEAD']] },
+    'bad-tz': { status: 400, contentType: TEXT, body: 'unknown time zone\n' },
+    'redirect-https': { status: 308, contentType: TEXT, body: 'use https\n' },
+    'busy': {
+      status: 503,
+      contentType: 'image/gif',
+      body: busyGif(),
+      headers: [['Retry-After', String(RETRY_AFTER_S)], ['Cache-Control', 'no-cache, no-store, no-transform']],
+    },
+  };
+}
+
+/** Errors of the request itself: always `Connection: close`. */
+export type FaultName = 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'timeout';
+const FAULTS: Record<FaultName, number> = { 'bad-request': 400, 'too-large': 431, 'uri-too-long': 414, 'bad-version': 505, 'timeout': 408 };
+
+const STREAM_HEADERS: [string, string][] = [
+  ['Content-Type', 'image/gif'],
+  ['Cache-Control', 'no-cache, no-store, no-transform'],
+  ['X-Content-Type-Options', 'nosniff'],
+];
+
+export class Responses {
+  private second = -1;
+  private readonly bodies = bodies();
+  private readonly names = Object.keys(this.bodies) as CannedName[];
+  /** name → [close, close+HEAD, keep-alive, keep-alive+HEAD]: looked up per request without allocating. */
+  private readonly table = new Map<string, Buffer[]>();
+  private date = '';
+  /** `HTTP/1.1 200` head of a stream: no Content-Length, no chunking, Connection: close. */
+  streamHead: Buffer = Buffer.alloc(0);
+
+  constructor(unixSeconds: number) {
+    this.refresh(unixSeconds);
+  }
+
+  get dateString(): string {
+    return this.date;
+  }
+
+  /** Rebuild for a new second (from the clock's tick). A few dozen small buffers. */
+  refresh(unixSeconds: number): void {
+    if (unixSeconds === this.second) return;
+    this.second = unixSeconds;
+    const date = (this.date = httpDate(unixSeconds));
+    this.table.clear();
+    for (const name of this.names) {
+      const b = this.bodies[name];
+      const variants: Buffer[] = [];
+      for (const keepAlive of [false, true]) {
+        const o = { keepAlive, contentType: b.contentType, body: b.body, headers: b.headers };
+        variants.push(buildResponse(b.status, date, o), buildHead(b.status, date, o));
+      }
+      this.table.set(name, variants);
+    }
+    for (const [name, status] of Object.entries(FAULTS)) {
+      const r = buildResponse(status, date, { keepAlive: false, contentType: TEXT, body: `${name}\n` });
+      this.table.set(name, [r, r, r, r]);
+    }
+    this.streamHead = streamHead(date);
+  }
+
+  get(name: CannedName, keepAlive: boolean, head: boolean): Buffer {
+    return this.table.get(name)![(keepAlive ? 2 : 0) + (head ? 1 : 0)]!;
+  }
+
+  fault(name: FaultName): Buffer {
+    return this.table.get(name)![0]!;
+  }
+
+  /** A redirect carries the request's own host and path: built per request (rare, and bounded by the parser). */
+  redirect(host: string, target: string, keepAlive: boolean): Buffer {
+    return buildResponse(308, this.date, { keepAlive, contentType: TEXT, body: 'use https\n', headers: [['Location', `https://${host}${target}`]] });
+  }
+
+  body(name: CannedName): Body {
+    return this.bodies[name];
+  }
+}
+
+function streamHead(date: string): Buffer {
+  let s = 'HTTP/1.1 200 OK\r\n';
+  s += `Date: ${date}\r\nServer: timegif\r\n`;
+  for (const [k, v] of STREAM_HEADERS) s += `${k}: ${v}\r\n`;
+  s += 'Connection: close\r\n\r\n';
+  return Buffer.from(s, 'latin1');
+}
+
+export { STREAM_HEADERS };

@@ -1,0 +1,40 @@
+// A viewer: one endless GIF response, on an HTTP/1 socket or an HTTP/2 stream.
+// Fixed-shape record, no timers: deadlines are checked on the clock's tick (see fanout.ts).
+
+import type { Channel } from './channel.js';
+
+/** What the fan-out writes to: net.Socket, tls.TLSSocket and http2 streams all fit. */
+export interface Sink {
+  readonly writableLength: number;
+  write(chunk: Buffer): boolean;
+}
+
+export const TRANSPORT = { H1: 0, H1_TLS: 1, H2: 2 } as const;
+export type Transport = (typeof TRANSPORT)[keyof typeof TRANSPORT];
+export const TRANSPORT_NAMES = ['h1', 'h1_tls', 'h2'] as const;
+
+export class Viewer {
+  /** The channel it watches, and its position in the channel's viewer array (swap-remove); null/-1 when detached. */
+  channel: Channel | null = null;
+  index = -1;
+  /** The second of the last frame written; a viewer at t-1 gets delta(t), any other keyframe(t). */
+  lastSecond = 0;
+  /** When the viewer was first skipped in the current run of skips (0 = keeping up). */
+  stalledSinceMs = 0;
+  bytes = 0;
+  frames = 0;
+  skipped = 0;
+  /** Where a channel looks the viewer up to tell it to go (eviction, shutdown): set by its owner. */
+  evict: (reason: 'stalled' | 'shutdown' | 'max-duration') => void = noop;
+  readonly sink: Sink;
+  readonly transport: Transport;
+  readonly startedMs: number;
+
+  constructor(sink: Sink, transport: Transport, startedMs: number) {
+    this.sink = sink;
+    this.transport = transport;
+    this.startedMs = startedMs;
+  }
+}
+
+function noop(): void {}
