@@ -17,6 +17,10 @@ import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from '.
 import type { Config } from './config.js';
 import type { FaceOptions } from './face.js';
 import type { RouteContext } from './routes.js';
+import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
+import { adoptH2, createH2 } from './http2.js';
+import type { Http2Server, Http2Session } from 'node:http2';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { MAX_CHANNELS, MAX_VIEWER_BACKLOG_BYTES, VIEWER_STALL_MS } from './limits.js';
 
 export const GIF_TRAILER = Buffer.from([0x3b]);
@@ -79,6 +83,11 @@ export class App {
   accessLog: AccessLog;
   /** HTTP/1 connections that are not streaming: their header, idle or linger deadlines run on the tick. */
   readonly pending = new Set<H1Conn>();
+  /** TLS sockets still in their handshake, with their deadlines (checked on the tick). */
+  readonly handshakes = new Map<TLSSocket, number>();
+  readonly h2Sessions = new Set<Http2Session>();
+  tls: TlsTerminator | null = null;
+  private h2: Http2Server | null = null;
   readonly viewersByTransport = [0, 0, 0];
   viewers = 0;
   maxConnections: number;
@@ -144,6 +153,46 @@ export class App {
   onConnection = (socket: Socket): void => {
     this.acceptRaw(socket, (s, remote, key, viaProxy) => new H1Conn(this, s, remote, key, TRANSPORT.H1, viaProxy));
   };
+
+  /** Turn on TLS listeners' handling with this certificate (and again on reload). */
+  setSecureContext(ctx: SecureContext): void {
+    const policy = { hosts: this.routeCtx.hosts, requireSni: this.cfg.requireSni };
+    if (this.tls === null) this.tls = new TlsTerminator(ctx, policy, (r) => this.metrics.reject(r));
+    else this.tls.update(ctx, policy);
+    this.h2 ??= createH2(this);
+  }
+
+  /** A TCP connection on a TLS listener: admitted like any other before the handshake costs anything. */
+  onTlsConnection = (socket: Socket): void => {
+    const terminator = this.tls;
+    if (terminator === null) {
+      socket.destroy();
+      return;
+    }
+    this.acceptRaw(socket, (raw, remote, key) => {
+      const s = terminator.wrap(
+        raw,
+        (tlsSocket, alpn) => {
+          this.handshakes.delete(tlsSocket);
+          if (this.draining) {
+            tlsSocket.destroy();
+            return;
+          }
+          if (alpn === 'h2') adoptH2(this, this.h2!, tlsSocket, remote, key);
+          else new H1Conn(this, tlsSocket, remote, key, TRANSPORT.H1_TLS, false);
+        },
+        () => this.handshakes.delete(s),
+      );
+      this.handshakes.set(s, this.now() + HANDSHAKE_TIMEOUT_MS);
+      // Connection accounting for TLS sockets that never reach H1Conn (h2 sessions, failed handshakes).
+      s.once('close', () => {
+        if (!this.h1Owned.has(s)) this.connectionClosed(key, 'done');
+      });
+    });
+  };
+
+  /** TLS sockets whose connection accounting H1Conn does (it decrements on its own close). */
+  readonly h1Owned = new WeakSet<object>();
 
   /**
    * Accept-time checks shared by every listener: the socket is dropped without a byte if the peer is blocked
@@ -266,6 +315,12 @@ export class App {
     m.observeDelivery(this.now() - t * 1000);
     // Bookkeeping after the writes: deadlines, sweeps, memory.
     for (const c of this.pending) c.checkDeadline(nowMs);
+    for (const [s, deadline] of this.handshakes)
+      if (nowMs >= deadline) {
+        this.metrics.reject('handshake-timeout');
+        this.handshakes.delete(s);
+        s.destroy();
+      }
     this.channels.sweep();
     this.peers.sweep(nowMs);
     this.rssBytes = process.memoryUsage.rss();
@@ -283,6 +338,8 @@ export class App {
     for (const ch of this.channels.channels.values())
       for (const v of [...ch.viewers]) v.evict('shutdown');
     for (const c of [...this.pending]) if (c.state !== STATE.CLOSING) c.close('shutdown');
+    for (const s of this.handshakes.keys()) s.destroy();
+    for (const s of this.h2Sessions) s.close(); // GOAWAY; streams already ended with the trailer
   }
 
   get connections(): number {

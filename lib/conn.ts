@@ -65,6 +65,7 @@ export class H1Conn {
     this.state = expectProxy ? STATE.PROXY : STATE.HEAD;
     this.deadlineMs = app.now() + HEADER_TIMEOUT_MS;
     app.pending.add(this);
+    app.h1Owned.add(socket);
     socket.on('data', this.onData);
     socket.on('error', noop); // 'close' follows every 'error'
     socket.on('close', this.onClose);

@@ -1,0 +1,167 @@
+// HTTP/2 over TLS through node:http2: TLS sockets whose ALPN chose h2 are handed to one http2 server
+// (created without listeners of its own). Each stream is routed like an HTTP/1 request; a /time.gif stream
+// is just another viewer sink with the same backpressure rules (its writableLength grows when the peer's
+// flow-control window is exhausted). Limits: concurrent streams, header list size, session memory, and
+// node:http2's own flood guards (rejected streams, invalid frames, outstanding pings and settings).
+
+import { constants, createServer, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { route, type RequestInfo } from './routes.js';
+import type { App } from './app.js';
+import { GIF_TRAILER } from './app.js';
+import { STREAM_HEADERS } from './responses.js';
+import { TRANSPORT } from './viewer.js';
+
+/** Streams one browser may hold at once: 8 endless GIFs per page is common; a few pages more. */
+export const H2_MAX_CONCURRENT_STREAMS = 64;
+/** Request header list (HPACK-decoded) in bytes. */
+export const H2_MAX_HEADER_LIST_BYTES = 16 * 1024;
+/** node:http2 session memory bound, MB (outstanding frames, HPACK state). */
+export const H2_MAX_SESSION_MEMORY_MB = 2;
+
+interface SessionInfo {
+  remote: string;
+  key: string;
+}
+
+const sessionInfo = new WeakMap<Http2Session, SessionInfo>();
+
+export function createH2(app: App): Http2Server {
+  const server = createServer({
+    maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
+    maxHeaderListPairs: 64,
+    maxOutstandingPings: 4,
+    maxSessionRejectedStreams: 100,
+    maxSessionInvalidFrames: 100,
+    settings: {
+      maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
+      maxHeaderListSize: H2_MAX_HEADER_LIST_BYTES,
+      enablePush: false,
+    },
+  });
+  server.on('stream', (stream, headers) => onStream(app, stream, headers));
+  server.on('sessionError', () => app.metrics.reject('h2-session-error'));
+  return server;
+}
+
+/** Hand an established h2 TLS connection to the http2 server. */
+export function adoptH2(app: App, server: Http2Server, socket: TLSSocket, remote: string, key: string): void {
+  server.once('session', (session: Http2Session) => {
+    sessionInfo.set(session, { remote, key });
+    app.h2Sessions.add(session);
+    session.once('close', () => app.h2Sessions.delete(session));
+  });
+  server.emit('connection', socket);
+}
+
+function authority(headers: IncomingHttpHeaders): string | null {
+  const a = headers[':authority'] ?? headers.host;
+  if (typeof a !== 'string' || a === '') return null;
+  const lower = a.toLowerCase();
+  if (lower.startsWith('[')) {
+    const end = lower.indexOf(']');
+    return end < 0 ? lower : lower.slice(0, end + 1);
+  }
+  const colon = lower.indexOf(':');
+  return colon < 0 ? lower : lower.slice(0, colon);
+}
+
+function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+  const si = sessionInfo.get(stream.session!) ?? { remote: '-', key: '-' };
+  const method = String(headers[':method'] ?? '');
+  const target = String(headers[':path'] ?? '');
+  const q = target.indexOf('?');
+  const info: RequestInfo = {
+    method,
+    path: q < 0 ? target : target.slice(0, q),
+    query: q < 0 ? '' : target.slice(q + 1),
+    host: authority(headers),
+    secure: true,
+    trusted: app.isTrusted(si.remote, String(headers.authorization ?? '')),
+  };
+  app.metrics.requests++;
+  stream.on('error', noop);
+  const r = route(info, app.routeCtx);
+  const isHead = method === 'HEAD';
+  const startMs = app.now();
+  const log = (status: number, bytes: number): void =>
+    app.accessLog.write({
+      remote: si.remote, startMs, method, target, protocol: 'HTTP/2.0', status, bodyBytes: bytes, totalBytes: bytes,
+      referer: String(headers.referer ?? ''), userAgent: String(headers['user-agent'] ?? ''), endMs: app.now(),
+    });
+  if (r.kind === 'canned' || r.kind === 'metrics') {
+    let status: number;
+    let body: Uint8Array | string;
+    let outHeaders: Record<string, string> = {};
+    if (r.kind === 'metrics') {
+      status = 200;
+      body = app.metricsText();
+      outHeaders['content-type'] = 'text/plain; version=0.0.4; charset=utf-8';
+    } else {
+      const b = app.responses.body(r.name);
+      status = b.status;
+      body = b.body;
+      if (b.contentType) outHeaders['content-type'] = b.contentType;
+      for (const [k, v] of b.headers ?? []) outHeaders[k.toLowerCase()] = v;
+      if (r.junk !== null) {
+        app.metrics.reject(r.junk);
+        app.faults.note(r.junk, si.remote, `${info.host ?? '-'} ${target}`);
+      }
+    }
+    app.metrics.response(status);
+    if (r.kind === 'metrics' || r.junk === null) log(status, isHead ? 0 : Buffer.byteLength(body));
+    outHeaders = { ':status': String(status), 'x-content-type-options': 'nosniff', ...outHeaders };
+    if (isHead) {
+      stream.respond(outHeaders, { endStream: true });
+      return;
+    }
+    stream.respond(outHeaders);
+    stream.end(body);
+    return;
+  }
+  const streamHeaders: Record<string, string> = { ':status': '200' };
+  for (const [k, v] of STREAM_HEADERS) streamHeaders[k.toLowerCase()] = v;
+  if (isHead) {
+    app.metrics.response(200);
+    stream.respond(streamHeaders, { endStream: true });
+    log(200, 0);
+    return;
+  }
+  const v = app.openViewer(stream, TRANSPORT.H2, r.face, si.key, si.remote);
+  if (typeof v === 'string') {
+    const b = app.responses.body('busy');
+    const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
+    for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
+    app.metrics.response(503);
+    stream.respond(h);
+    stream.end(b.body);
+    log(503, b.body.length);
+    return;
+  }
+  app.metrics.response(200);
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    app.closeViewer(v, si.key);
+    log(200, v.bytes);
+  };
+  v.evict = (reason) => {
+    if (reason === 'stalled') {
+      finish();
+      app.metrics.viewersEvicted++;
+      stream.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    finish();
+    stream.end(GIF_TRAILER);
+  };
+  stream.once('close', finish);
+  stream.respond(streamHeaders);
+  const intro = app.streamIntro(v, 'h2');
+  app.metrics.introBytes += intro.length;
+  v.bytes += intro.length;
+  stream.write(intro);
+}
+
+function noop(): void {}

@@ -1,0 +1,100 @@
+// TLS termination in-process. Raw TCP sockets are accepted by listen.ts and checked (blocklist, rates,
+// caps) before any TLS work; then wrapped here. ALPN picks h2 (→ http2.ts) or http/1.1 (→ the same HTTP/1
+// handler as plain TCP). With --hosts, an unknown SNI name is refused inside the ClientHello callback,
+// before the server spends a key exchange on it. SIGHUP swaps the secure context; live sockets keep theirs.
+
+import { readFileSync } from 'node:fs';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import type { Socket } from 'node:net';
+import { ConfigError } from './errors.js';
+
+/** A handshake must finish within this, from accept (slow or stuck handshakes hold a descriptor and ~30 KB). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const ALPN = ['h2', 'http/1.1'];
+
+/** Read and check a certificate/key pair; throws ConfigError naming the file. */
+export function loadSecureContext(certFile: string, keyFile: string): SecureContext {
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    cert = readFileSync(certFile);
+  } catch (err) {
+    throw new ConfigError(`--cert ${certFile}: ${(err as Error).message}`);
+  }
+  try {
+    key = readFileSync(keyFile);
+  } catch (err) {
+    throw new ConfigError(`--key ${keyFile}: ${(err as Error).message}`);
+  }
+  try {
+    return createSecureContext({ cert, key, minVersion: 'TLSv1.2', honorCipherOrder: true });
+  } catch (err) {
+    throw new ConfigError(`--cert ${certFile} / --key ${keyFile}: ${(err as Error).message}`);
+  }
+}
+
+export interface TlsPolicy {
+  /** Accepted SNI names (lower-case); empty = any. */
+  hosts: ReadonlySet<string>;
+  requireSni: boolean;
+}
+
+export class TlsTerminator {
+  private ctx: SecureContext;
+  private policy: TlsPolicy;
+  /** Counts refusals by reason ('unknown-sni', 'no-sni', 'tls-handshake'). */
+  private readonly onReject: (reason: string) => void;
+
+  constructor(ctx: SecureContext, policy: TlsPolicy, onReject: (reason: string) => void) {
+    this.ctx = ctx;
+    this.policy = policy;
+    this.onReject = onReject;
+  }
+
+  update(ctx: SecureContext | null, policy: TlsPolicy): void {
+    if (ctx !== null) this.ctx = ctx;
+    this.policy = policy;
+  }
+
+  private readonly sni = (name: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+    const hosts = this.policy.hosts;
+    if (hosts.size > 0 && !hosts.has(name.toLowerCase())) {
+      this.onReject('unknown-sni');
+      cb(new Error('unknown-sni'));
+      return;
+    }
+    cb(null, this.ctx);
+  };
+
+  /**
+   * Start the handshake on an admitted raw socket. `secure` runs once it completes with the negotiated ALPN
+   * protocol ('h2', 'http/1.1' or false); sockets that fail or are refused are destroyed here.
+   */
+  wrap(raw: Socket, secure: (s: TLSSocket, alpn: string | false) => void, failed: () => void): TLSSocket {
+    const s = new TLSSocket(raw, {
+      isServer: true,
+      secureContext: this.ctx,
+      ALPNProtocols: ALPN,
+      SNICallback: this.sni,
+      requestCert: false,
+    });
+    let done = false;
+    s.once('secure', () => {
+      done = true;
+      const p = this.policy;
+      if (p.requireSni && p.hosts.size > 0 && !s.servername) {
+        this.onReject('no-sni');
+        s.destroy();
+        return;
+      }
+      secure(s, s.alpnProtocol ?? false);
+    });
+    s.on('error', () => {
+      if (!done) this.onReject('tls-handshake');
+    });
+    s.once('close', () => {
+      if (!done) failed();
+    });
+    return s;
+  }
+}
