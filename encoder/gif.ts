@@ -216,6 +216,7 @@ export function encodeFrame(f: FrameSpec, minCodeSize: number): Uint8Array {
 export function encodeGif(s: Screen, frames: FrameSpec[]): Uint8Array {
   const colors = colorCount(s.palette);
   const minCodeSize = minCodeSizeFor(colors);
+  const tableSize = 1 << tableBits(colors);
   scratch.reset();
   writeHeader(scratch);
   writeLogicalScreenDescriptor(scratch, s);
@@ -228,12 +229,14 @@ export function encodeGif(s: Screen, frames: FrameSpec[]): Uint8Array {
         `gif: frame ${k} (${f.width}x${f.height} at ${f.left},${f.top}) lies outside the ${s.width}x${s.height} screen`,
       );
     }
-    if (f.transparentIndex !== undefined && f.transparentIndex >= colors) {
-      throw new RangeError(`gif: frame ${k} transparent index ${f.transparentIndex} is outside the ${colors}-colour palette`);
+    // the transparent index may name a padding slot of the power-of-two table; other pixels must be colours
+    const t = f.transparentIndex ?? -1;
+    if (t >= tableSize) {
+      throw new RangeError(`gif: frame ${k} transparent index ${t} is outside the ${tableSize}-entry colour table`);
     }
     const px = f.indices;
     for (let i = 0; i < px.length; i++) {
-      if (px[i]! >= colors) {
+      if (px[i]! >= colors && px[i] !== t) {
         throw new RangeError(`gif: frame ${k} index ${px[i]} at pixel ${i} is outside the ${colors}-colour palette`);
       }
     }

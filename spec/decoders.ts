@@ -37,7 +37,8 @@ export function decodeGifuct(gif: Uint8Array): IndexedGif {
   const parsed = parseGIF(ab);
   const decoded = decompressFrames(parsed, false);
   const raw = parsed.frames.filter((f) => 'image' in f);
-  const palette = new Uint8Array(parsed.gct.flat());
+  const palette = new Uint8Array(parsed.gct.length * 3); // entries are array-likes, not plain arrays
+  parsed.gct.forEach((rgb, i) => palette.set([rgb[0], rgb[1], rgb[2]], i * 3));
   const frames = decoded.map((d, k): IndexedFrame => {
     const gce = (raw[k] as { gce?: { delay: number; extras: { transparentColorGiven: boolean } } }).gce;
     return {
