@@ -1,0 +1,175 @@
+// The finite mode: N seconds of the clock as one complete GIF, for places that cannot hold a stream (image
+// proxies, e-mail, READMEs). Same frames as the stream: a keyframe of the first second, then one delta per
+// second, but each with the real one-second delay, and no NETSCAPE loop extension, so a viewer that reaches
+// the end stays on the last second instead of jumping back in time.
+//
+//   timegif render --from ISO-8601 --seconds N [--tz ZONE] [--hour12] [--scale N] --out FILE|-
+
+import { writeFile } from 'node:fs/promises';
+import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
+import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
+import {
+  canonicalTimeZone,
+  DEFAULT_FACE,
+  faceSize,
+  MAX_SCALE,
+  MIN_SCALE,
+  PALETTE,
+  renderFace,
+  TRANSPARENT_INDEX,
+  type FaceOptions,
+} from './face.js';
+
+/** Longest finite GIF: one day of frames (a few MB). */
+export const MAX_RENDER_SECONDS = 86400;
+/** A finite GIF plays in real time: one second per frame. */
+export const FINITE_DELAY_CS = 100;
+
+/** The GIF of `seconds` seconds starting at `fromUnixSeconds` (floored), one frame per second. */
+export function renderFiniteGif(fromUnixSeconds: number, seconds: number, o: FaceOptions): Uint8Array {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_RENDER_SECONDS) {
+    throw new RangeError(`render: seconds must be an integer in 1..${MAX_RENDER_SECONDS}, got ${seconds}`);
+  }
+  const from = Math.floor(fromUnixSeconds);
+  if (!Number.isFinite(from)) throw new RangeError(`render: not an instant: ${fromUnixSeconds}`);
+  const { width, height } = faceSize(o);
+  const d: DeltaOptions = {
+    width,
+    height,
+    minCodeSize: minCodeSizeFor(PALETTE.length / 3),
+    transparentIndex: TRANSPARENT_INDEX,
+    delayCs: FINITE_DELAY_CS,
+  };
+  let prev: Uint8Array = renderFace(from, o);
+  let cur: Uint8Array = new Uint8Array(prev.length);
+  const parts: Uint8Array[] = [encodePrologue({ width, height, palette: PALETTE }), encodeKeyframe(prev, d)];
+  for (let i = 1; i < seconds; i++) {
+    renderFace(from + i, o, cur);
+    parts.push(encodeDelta(prev, cur, d));
+    const t = prev;
+    prev = cur;
+    cur = t;
+  }
+  let total = 1;
+  for (const p of parts) total += p.length;
+  const gif = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    gif.set(p, at);
+    at += p.length;
+  }
+  gif[at] = GIF.TRAILER;
+  return gif;
+}
+
+// ---- the command ------------------------------------------------------------------------------------------
+
+const USAGE = 'usage: timegif render --from ISO-8601 --seconds N [--tz ZONE] [--hour12] [--scale N] --out FILE|-';
+
+const VALUE_FLAGS = ['--from', '--seconds', '--tz', '--scale', '--out'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+
+class ArgError extends Error {}
+
+// 2026-12-31T23:58:55Z, 2026-12-31T23:58:55.250+05:30, 2026-12-31T23:58+0530
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+/** Unix seconds of an ISO-8601 instant with a zone designator (Z or an offset); null if it is not one. */
+export function parseInstant(s: string): number | null {
+  const m = ISO_INSTANT.exec(s);
+  if (m === null) return null;
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const offH = m[7] !== undefined ? 0 : Number(m[9]);
+  const offM = m[7] !== undefined ? 0 : Number(m[10]);
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59) return null;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return null; // 2026-02-30 and the like
+  date.setUTCHours(hour, minute, second, 0);
+  const offset = (m[8] === '-' ? -1 : 1) * (offH * 60 + offM) * 60;
+  return date.getTime() / 1000 - offset;
+}
+
+function parseIntIn(flag: string, v: string, min: number, max: number): number {
+  const n = /^\d{1,6}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new ArgError(`${flag}: must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+interface RenderArgs {
+  from: number;
+  seconds: number;
+  face: FaceOptions;
+  out: string;
+}
+
+function parseRenderArgs(argv: string[]): RenderArgs {
+  const values = new Map<ValueFlag, string>();
+  let hour12 = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    if (name === '--hour12') {
+      if (eq > 0) throw new ArgError('--hour12: takes no value');
+      hour12 = true;
+      continue;
+    }
+    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
+      throw new ArgError(`${JSON.stringify(arg.slice(0, 80))}: unknown argument`);
+    }
+    const flag = name as ValueFlag;
+    if (values.has(flag)) throw new ArgError(`${flag}: given more than once`);
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[++i];
+      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new ArgError(`${flag}: needs a value`);
+    }
+    values.set(flag, value);
+  }
+  for (const flag of ['--from', '--seconds', '--out'] as const) {
+    if (!values.has(flag)) throw new ArgError(`${flag}: missing`);
+  }
+  const fromText = values.get('--from')!;
+  const from = parseInstant(fromText);
+  if (from === null) {
+    throw new ArgError(`--from: not an ISO-8601 instant with a zone (like 2026-12-31T23:58:55Z): ${JSON.stringify(fromText.slice(0, 80))}`);
+  }
+  const seconds = parseIntIn('--seconds', values.get('--seconds')!, 1, MAX_RENDER_SECONDS);
+  const scale = values.has('--scale') ? parseIntIn('--scale', values.get('--scale')!, MIN_SCALE, MAX_SCALE) : DEFAULT_FACE.scale;
+  const tzText = values.get('--tz') ?? DEFAULT_FACE.tz;
+  const tz = canonicalTimeZone(tzText);
+  if (tz === null) throw new ArgError(`--tz: unknown time zone ${JSON.stringify(tzText.slice(0, 80))}`);
+  const out = values.get('--out')!;
+  if (out === '') throw new ArgError('--out: needs a file name or - for stdout');
+  return { from, seconds, face: { tz, hour12, scale }, out };
+}
+
+function writeStdout(bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(bytes, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** `timegif render ...` (argv after 'render'). Exit code: 0 written, 2 bad arguments, 1 could not write. */
+export async function renderCommand(argv: string[]): Promise<number> {
+  let args: RenderArgs;
+  try {
+    args = parseRenderArgs(argv);
+  } catch (err) {
+    if (!(err instanceof ArgError)) throw err;
+    process.stderr.write(`timegif render: ${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const gif = renderFiniteGif(args.from, args.seconds, args.face);
+  try {
+    if (args.out === '-') await writeStdout(gif);
+    else await writeFile(args.out, gif);
+  } catch (err) {
+    process.stderr.write(`timegif render: --out: cannot write ${JSON.stringify(args.out)}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return 0;
+}
