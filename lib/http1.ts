@@ -315,10 +315,11 @@ export class RequestParser {
         case S.NAME: {
           // hot: name bytes, lower-cased into nameBuf while they could still be a known name
           let n = this.nameLen;
+          const nameBuf = this.nameBuf;
           for (; i < stop; i++) {
             b = chunk[i]!;
             if ((CLASS[b]! & C_TCHAR) === 0) break;
-            if (n < MAX_KNOWN_NAME) this.nameBuf[n] = LOWER[b]!;
+            if (n < MAX_KNOWN_NAME) nameBuf[n] = LOWER[b]!;
             n++;
           }
           this.nameLen = n;
@@ -331,10 +332,8 @@ export class RequestParser {
         }
         case S.OWS: {
           b = chunk[i]!;
-          if (b === SP || b === HTAB) {
-            i++;
-            break;
-          }
+          while ((b === SP || b === HTAB) && ++i < stop) b = chunk[i]!;
+          if (i === stop) break;
           if (b === CR) {
             if (this.field !== F.NONE && !this.commitField('')) return this.halt(PARSE.BAD_REQUEST, this.reason, i);
             state = S.VALUE_LF;
@@ -422,15 +421,20 @@ export class RequestParser {
         }
         case S.TARGET: {
           // hot: visible ASCII up to the SP before the version
-          let n = this.targetLen;
-          for (; i < stop; i++) {
+          const from = i;
+          const room = MAX_TARGET_BYTES - this.targetLen;
+          const end = stop - i > room ? i + room : stop; // the byte at `end` would be one too many
+          for (; i < end; i++) {
             b = chunk[i]!;
             if ((CLASS[b]! & C_VCHAR) === 0) break;
-            if (b === QMARK && this.queryAt < 0) this.queryAt = n;
-            if (++n > MAX_TARGET_BYTES) return this.halt(PARSE.URI_TOO_LONG, 'uri-too-long', i);
+            if (b === QMARK && this.queryAt < 0) this.queryAt = this.targetLen + (i - from);
           }
-          this.targetLen = n;
-          if (i === stop) break;
+          this.targetLen += i - from;
+          if (i === end) {
+            if (end === stop) break;
+            if (CLASS[chunk[i]!]! & C_VCHAR) return this.halt(PARSE.URI_TOO_LONG, 'uri-too-long', i);
+            b = chunk[i]!;
+          }
           if (b !== SP) return this.halt(PARSE.BAD_REQUEST, b === CR || b === LF ? 'bad-request-line' : lineFault(b, 'bad-target'), i);
           if (!this.setTarget(this.takeSpan(chunk, i))) return this.halt(PARSE.BAD_REQUEST, 'bad-target', i);
           state = S.VERSION;
