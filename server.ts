@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // timegif: the composition root. Options → instance (listeners, clock) → signals. Everything else is in lib/.
 
+import { attachWorker, isClusterWorker, runPrimary, workerStartOptions } from './lib/cluster.js';
 import { ConfigError } from './lib/errors.js';
 import { helpText, parseArgs } from './lib/config.js';
 import { info } from './lib/log.js';
@@ -16,8 +17,12 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(helpText());
     return 0;
   }
-  const inst = await start(config);
-  report(inst);
+  // --workers N: this process becomes the primary (lib/cluster.ts); its workers run the code below.
+  const worker = isClusterWorker();
+  if (config.workers > 1 && !worker) return runPrimary(config);
+  const inst = await start(config, worker ? workerStartOptions() : {});
+  report(inst, !worker);
+  if (worker) attachWorker(inst);
   // SIGHUP: re-read options, config file, lists and certificates; a bad new file keeps the old state.
   process.on('SIGHUP', () => {
     try {
@@ -38,8 +43,9 @@ async function serve(argv: string[]): Promise<number> {
   });
 }
 
-function report({ app, listeners }: Instance): void {
-  for (const l of listeners) process.stdout.write(`listening on ${l.url}\n`);
+/** Capacity on stderr; the listeners on stdout unless a cluster primary prints them once for all workers. */
+function report({ app, listeners }: Instance, printListeners: boolean): void {
+  if (printListeners) for (const l of listeners) process.stdout.write(`listening on ${l.url}\n`);
   const cfg = app.cfg;
   const byMemory = Math.floor(app.memoryLimitBytes / RSS_PER_VIEWER_BYTES);
   const capacity = Math.min(cfg.maxViewers, app.maxConnections, byMemory);
