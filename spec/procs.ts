@@ -1,0 +1,239 @@
+// Helpers for the specs that run the server as a real process (deploy, signals, workers, config):
+// spawn and watch its output, open raw HTTP/1 streams (plain or TLS), walk the GIF blocks of a stream.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (specs run from dist/spec/). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SERVER_JS = join(ROOT, 'dist', 'server.js');
+
+export interface Proc {
+  child: ChildProcess;
+  readonly out: () => string;
+  readonly err: () => string;
+  /** Resolves with the first match of `re` in stdout+stderr (waiting for it), rejects after `ms`. */
+  waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL if still running (cleanup). */
+  kill(): void;
+}
+
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let waiters: (() => void)[] = [];
+  const poke = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  child.stdout!.on('data', (d: Buffer) => ((out += d.toString()), poke()));
+  child.stderr!.on('data', (d: Buffer) => ((err += d.toString()), poke()));
+  let done = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      poke();
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    out: () => out,
+    err: () => err,
+    exited,
+    kill: () => {
+      if (!done) child.kill('SIGKILL');
+    },
+    waitFor(re, ms = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}\nstdout:\n${out}\nstderr:\n${err}`)), ms);
+        const check = (): void => {
+          const m = (out + '\n' + err).match(re);
+          if (m !== null) {
+            clearTimeout(timer);
+            resolve(m);
+          } else if (done) {
+            clearTimeout(timer);
+            reject(new Error(`exited before ${re}\nstdout:\n${out}\nstderr:\n${err}`));
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}
+
+/** `node dist/server.js serve ARGS`; resolves once it prints its (first) listener, with that port. */
+export async function serveProc(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ p: Proc; port: number }> {
+  const p = run(process.execPath, [SERVER_JS, 'serve', ...args], env);
+  const m = await p.waitFor(/listening on https?:\/\/[^\s]*:(\d+)/);
+  return { p, port: Number(m[1]) };
+}
+
+export function tmpDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `timegif-${prefix}-`));
+}
+
+export function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** A self-signed ECDSA P-256 certificate for localhost, made with openssl. */
+export function makeCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
+    '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+  ], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  return { cert, key };
+}
+
+/** Ports that were free a moment ago (for tools that need a number up front). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export interface Stream {
+  socket: Socket;
+  /** Everything received so far (head + body). */
+  bytes(): Buffer;
+  /** Body bytes (after the response head), or null before the head is complete. */
+  body(): Buffer | null;
+  head(): string | null;
+  /** Resolves when the peer has closed (or the socket errored). */
+  closed: Promise<void>;
+  /** Resolves once at least `n` body bytes are in. */
+  bodyAtLeast(n: number, ms?: number): Promise<void>;
+}
+
+/** GET `path` over a raw socket (plain, or TLS with ALPN http/1.1) and collect the answer. */
+export function get(port: number, path: string, opts: { tls?: boolean; localAddress?: string; host?: string } = {}): Stream {
+  const socket: Socket = opts.tls
+    ? tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
+    : connect({ host: '127.0.0.1', port, localAddress: opts.localAddress });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let waiters: (() => void)[] = [];
+  const poke = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  let isClosed = false;
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    size += d.length;
+    poke();
+  });
+  const closed = new Promise<void>((resolve) => {
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      isClosed = true;
+      poke();
+      resolve();
+    });
+  });
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${opts.host ?? 'localhost'}\r\nUser-Agent: timegif-spec\r\nConnection: close\r\n\r\n`);
+  const bytes = (): Buffer => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  const split = (): number => bytes().indexOf('\r\n\r\n');
+  const s: Stream = {
+    socket,
+    bytes,
+    head: () => (split() < 0 ? null : bytes().subarray(0, split()).toString('latin1')),
+    body: () => (split() < 0 ? null : bytes().subarray(split() + 4)),
+    closed,
+    bodyAtLeast(n, ms = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${s.body()?.length ?? 0} body bytes after ${ms} ms`)), ms);
+        const check = (): void => {
+          if ((s.body()?.length ?? -1) >= n) {
+            clearTimeout(timer);
+            resolve();
+          } else if (isClosed) {
+            clearTimeout(timer);
+            reject(new Error(`closed after ${s.body()?.length ?? 0} body bytes: ${s.head() ?? '(no head)'}`));
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+  return s;
+}
+
+export interface GifWalk {
+  /** Each whole frame: its extensions (GCE) and image descriptor, colour table and image data. */
+  frames: Buffer[];
+  /** The trailer (0x3b) was reached. */
+  trailer: boolean;
+  /** Bytes consumed: up to and including the trailer, or up to the end of the last whole frame. */
+  consumed: number;
+}
+
+/** Walk a (possibly partial) GIF89a stream block by block. Throws on a byte that cannot start a block. */
+export function walkGif(gif: Buffer): GifWalk {
+  if (gif.subarray(0, 6).toString('latin1') !== 'GIF89a') throw new Error('not GIF89a');
+  const packed = gif[10]!;
+  let pos = 13 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0);
+  const frames: Buffer[] = [];
+  let frameStart = pos;
+  let consumed = pos;
+  // Sub-blocks from `at`; returns the offset after the terminator, or -1 if incomplete.
+  const subBlocks = (at: number): number => {
+    while (at < gif.length) {
+      const n = gif[at]!;
+      if (n === 0) return at + 1;
+      at += n + 1;
+    }
+    return -1;
+  };
+  while (pos < gif.length) {
+    const b = gif[pos]!;
+    if (b === 0x3b) return { frames, trailer: true, consumed: pos + 1 };
+    if (b === 0x21) {
+      if (pos + 2 > gif.length) break;
+      const next = subBlocks(pos + 2);
+      if (next < 0) break;
+      pos = next;
+    } else if (b === 0x2c) {
+      if (pos + 10 > gif.length) break;
+      const p = gif[pos + 9]!;
+      const at = pos + 10 + (p & 0x80 ? 3 * (1 << ((p & 7) + 1)) : 0) + 1; // + LZW minimum code size
+      if (at > gif.length) break;
+      const next = subBlocks(at);
+      if (next < 0) break;
+      frames.push(gif.subarray(frameStart, next));
+      pos = consumed = frameStart = next;
+    } else throw new Error(`byte 0x${b.toString(16)} at ${pos} starts no GIF block`);
+  }
+  return { frames, trailer: false, consumed };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** GET /metrics (plain HTTP, loopback is trusted) and return the body. */
+export async function metrics(port: number): Promise<string> {
+  const s = get(port, '/metrics');
+  await s.closed.catch(() => {});
+  const head = s.head() ?? '';
+  if (!head.startsWith('HTTP/1.1 200')) throw new Error(`/metrics: ${head.split('\r\n')[0]}`);
+  return s.body()!.toString('utf8');
+}
