@@ -9,10 +9,11 @@
 //   ITER=200000 RUNS=7 node perf/parser-bench.mjs
 
 import { appendFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PARSE, RequestParser } from '../dist/lib/http1.js';
 
+const LOAD_AT_START = loadavg()[0];
 const ITER = Number(process.env.ITER ?? 200_000);
 const RUNS = Number(process.env.RUNS ?? 7);
 const RECORD = process.env.RECORD !== '0';
@@ -203,7 +204,7 @@ if (RECORD) {
     `## HTTP/1 request parser — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Command: \`ITER=${ITER} RUNS=${RUNS} node perf/parser-bench.mjs\` (parse + reset per request, median of ${RUNS} interleaved runs after a warm-up)  `,
-    `Machine: ${machine}`,
+    `Machine: ${machine}; 1-minute load average ${LOAD_AT_START.toFixed(1)} at start (shared machine: other builds ran alongside, so compare rows, not runs)`,
     '',
     table,
     '',
