@@ -22,15 +22,17 @@ export { ConfigError };
 /** What one load found: lines parsed per family (before merging) and the warnings for host bits. */
 export interface ParsedList { v4: number; v6: number; warnings: string[] }
 
-const FAMILY = { NONE: 0, V4: 4, V6: 6 } as const;
+/** parseAddress results other than an IPv4 value (which is >= 0). */
+const NOT_AN_ADDRESS = -1;
+const IPV6 = -2;
 
 /** Hex digit value by char code, -1 for anything else. */
 const HEX = new Int8Array(128).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;
 for (let c = 0; c < 6; c++) { HEX[65 + c] = 10 + c; HEX[97 + c] = 10 + c; }
 
-/** Scratch for parsed addresses: the IPv4 value, the IPv6 words, the IPv6 groups while parsing. */
-let scratchV4 = 0;
+/** Scratch for parsed addresses: the IPv6 words, and the IPv6 groups while parsing. (An IPv4 value travels as a
+ *  return value: stored in a module variable, a value >= 2^31 would be boxed, an allocation per call.) */
 const scratchV6 = new Uint32Array(4);
 const groups = new Uint16Array(8);
 
@@ -123,28 +125,22 @@ export function parseIpv6(s: string, from: number, to: number, out: Uint32Array)
 }
 
 /**
- * A socket address as Node reports it ('1.2.3.4', '::1', '::ffff:1.2.3.4', 'fe80::1%eth0') into the scratch.
- * Returns the family; the zone id is ignored.
+ * A socket address as Node reports it ('1.2.3.4', '::1', '::ffff:1.2.3.4', 'fe80::1%eth0'); the zone id is ignored.
+ * Returns the IPv4 value (also for an IPv4-mapped address), IPV6 with the words in scratchV6, or NOT_AN_ADDRESS.
  */
 function parseAddress(s: string): number {
-  let colon = false;
-  let end = s.length;
-  for (let i = 0; i < end; i++) {
+  // The first separator decides the family: a dotted quad has a '.' within 4 characters, IPv6 a ':' within 5.
+  const n = s.length;
+  for (let i = 0; i < n && i < 5; i++) {
     const c = s.charCodeAt(i);
-    if (c === 58) colon = true;
-    else if (c === 37) end = i;
+    if (c === 46) return parseIpv4(s, 0, n);
+    if (c === 58) {
+      const zone = s.indexOf('%', i);
+      if (!parseIpv6(s, 0, zone < 0 ? n : zone, scratchV6)) return NOT_AN_ADDRESS;
+      return isMapped(scratchV6) ? scratchV6[3] : IPV6;
+    }
   }
-  if (!colon) {
-    if (end !== s.length) return FAMILY.NONE;
-    scratchV4 = parseIpv4(s, 0, end);
-    return scratchV4 < 0 ? FAMILY.NONE : FAMILY.V4;
-  }
-  if (!parseIpv6(s, 0, end, scratchV6)) return FAMILY.NONE;
-  if (isMapped(scratchV6)) {
-    scratchV4 = scratchV6[3];
-    return FAMILY.V4;
-  }
-  return FAMILY.V6;
+  return NOT_AN_ADDRESS;
 }
 
 function isMapped(w: Uint32Array): boolean {
@@ -191,9 +187,9 @@ export function formatIpv4(v: number): string {
  * is returned unchanged.
  */
 export function ipKey(remoteAddress: string): string {
-  const family = parseAddress(remoteAddress);
-  if (family === FAMILY.V4) return remoteAddress.includes(':') ? formatIpv4(scratchV4) : remoteAddress;
-  if (family === FAMILY.NONE) return remoteAddress;
+  const parsed = parseAddress(remoteAddress);
+  if (parsed >= 0) return remoteAddress.includes(':') ? formatIpv4(parsed) : remoteAddress;
+  if (parsed === NOT_AN_ADDRESS) return remoteAddress;
   scratchV6[2] = 0;
   scratchV6[3] = 0;
   return formatIpv6(scratchV6) + '/64';
@@ -288,10 +284,9 @@ export class CidrSet {
 
   /** Whether a peer address (as net.Socket#remoteAddress gives it) is in the set. Unparseable → false. */
   has(remoteAddress: string): boolean {
-    const family = parseAddress(remoteAddress);
-    if (family === FAMILY.V4) return this.hasV4(scratchV4);
-    if (family === FAMILY.V6) return this.hasV6(scratchV6);
-    return false;
+    const parsed = parseAddress(remoteAddress);
+    if (parsed >= 0) return this.hasV4(parsed);
+    return parsed === IPV6 && this.hasV6(scratchV6);
   }
 
   private hasV4(x: number): boolean {
@@ -308,11 +303,13 @@ export class CidrSet {
 
   private hasV6(w: Uint32Array): boolean {
     const starts = this.v6Start;
+    const w0 = w[0];
     let lo = 0;
     let hi = this.v6Count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (cmp128(starts, mid << 2, w, 0) <= 0) lo = mid + 1;
+      const s0 = starts[mid << 2]; // the top 32 bits decide almost every step
+      if (s0 < w0 || (s0 === w0 && cmp128(starts, mid << 2, w, 0) <= 0)) lo = mid + 1;
       else hi = mid;
     }
     return lo > 0 && cmp128(w, 0, this.v6End, (lo - 1) << 2) <= 0;

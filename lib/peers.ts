@@ -20,9 +20,9 @@ export interface PeerLimits { maxStreamsPerIp: number; connRatePerSec: number; c
  * - 256 streams: a page with a few clocks in each of ~50 browsers behind one address still fits; one attacker
  *   address pins at most 256 of the ~50,000 viewer slots.
  * - 50 new connections a second, bursts of 200: browsers open ≤ 6 per host at page load; 200 is dozens of users
- *   loading at once, while a single-address flood is cut to 50/s (~1/1000 of what one worker answers).
- * - 100,000 entries: at ~150 B per entry (key string, record, Map slot) about 15 MB; larger than the viewer cap, so
- *   the overflow entry is only reached under a flood of distinct addresses.
+ *   loading at once, while a single-address flood is cut to 50/s (a worker answers tens of thousands per second).
+ * - 100,000 entries: ~110 B of heap each (IPv4-sized key, record, Map slot; measured by perf/cidr-bench.mjs), about
+ *   11 MB; more than the viewer cap, so the overflow entry is only reached under a flood of distinct addresses.
  */
 export const DEFAULT_PEER_LIMITS: PeerLimits = {
   maxStreamsPerIp: 256,
