@@ -216,7 +216,17 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 0xfeff;
 }
 
-/** Compares the 128-bit values a[ai..ai+3] and b[bi..bi+3]. */
+/** Compares the 128-bit values a[ai..ai+3] and b[bi..bi+3]. Lookups only: kept monomorphic (Uint32Array) so the
+ *  element loads stay unboxed; loading uses cmp128. */
+function cmpWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
+  for (let k = 0; k < 4; k++) {
+    const d = a[ai + k] - b[bi + k];
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Compares the 128-bit values a[ai..ai+3] and b[bi..bi+3] (load time, plain arrays and typed arrays). */
 function cmp128(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): number {
   for (let k = 0; k < 4; k++) {
     const d = a[ai + k] - b[bi + k];
@@ -309,10 +319,10 @@ export class CidrSet {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const s0 = starts[mid << 2]; // the top 32 bits decide almost every step
-      if (s0 < w0 || (s0 === w0 && cmp128(starts, mid << 2, w, 0) <= 0)) lo = mid + 1;
+      if (s0 < w0 || (s0 === w0 && cmpWords(starts, mid << 2, w, 0) <= 0)) lo = mid + 1;
       else hi = mid;
     }
-    return lo > 0 && cmp128(w, 0, this.v6End, (lo - 1) << 2) <= 0;
+    return lo > 0 && cmpWords(w, 0, this.v6End, (lo - 1) << 2) <= 0;
   }
 }
 
