@@ -150,7 +150,8 @@ function isMapped(w: Uint32Array): boolean {
 /** IPv6 words to text exactly as libuv's inet_ntop (what Node's remoteAddress shows): lower case, the first longest
  *  run of two or more zero groups as '::', ::a.b.c.d and ::ffff:a.b.c.d with the IPv4 part dotted. */
 export function formatIpv6(w: ArrayLike<number>): string {
-  const g = [w[0] >>> 16, w[0] & 0xffff, w[1] >>> 16, w[1] & 0xffff, w[2] >>> 16, w[2] & 0xffff, w[3] >>> 16, w[3] & 0xffff];
+  const g: number[] = [];
+  for (let k = 0; k < 4; k++) g.push(w[k] >>> 16, w[k] & 0xffff);
   let bestBase = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {
@@ -371,7 +372,8 @@ function parseList(source: string, text: string, v4: number[], v6: number[], war
       v6[at + 4 + k] = (words[k] | ~mask) >>> 0;
     }
     if (hostBits) {
-      warnings.push(`${where}: ${formatIpv6(words)}/${prefix} has host bits set; using ${formatIpv6(v6.slice(at, at + 4))}/${prefix}`);
+      const masked = formatIpv6(v6.slice(at, at + 4));
+      warnings.push(`${where}: ${formatIpv6(words)}/${prefix} has host bits set; using ${masked}/${prefix}`);
     }
   }
 }

@@ -107,7 +107,8 @@ function parseV1(buf: Buffer): ProxyResult {
     if (c === CR) {
       end = i;
       if (i + 1 >= buf.length) break;
-      if (buf[i + 1] !== LF || i + 1 >= PROXY_V1_MAX_BYTES) return result(PROXY.BAD, i + 1 >= PROXY_V1_MAX_BYTES ? 'v1-too-long' : 'bad-v1-line');
+      if (i + 1 >= PROXY_V1_MAX_BYTES) return result(PROXY.BAD, 'v1-too-long'); // the LF would be byte 108
+      if (buf[i + 1] !== LF) return result(PROXY.BAD, 'bad-v1-line');
       eol = i;
       break;
     }
@@ -140,7 +141,8 @@ function parseV1(buf: Buffer): ProxyResult {
     const isPort = f >= 2;
     if (f < last) {
       if (text.length === 0) return result(PROXY.BAD, 'bad-v1-line');
-      if (isPort ? parsePort(text) < 0 : !validAddress(text, v6)) return result(PROXY.BAD, isPort ? 'bad-v1-port' : 'bad-v1-address');
+      if (isPort && parsePort(text) < 0) return result(PROXY.BAD, 'bad-v1-port');
+      if (!isPort && !validAddress(text, v6)) return result(PROXY.BAD, 'bad-v1-address');
     } else if (!couldBecome(text, isPort, v6)) {
       return result(PROXY.BAD, isPort ? 'bad-v1-port' : 'bad-v1-address');
     }
@@ -189,7 +191,8 @@ function couldBecome(text: string, isPort: boolean, v6: boolean): boolean {
     let c = text.charCodeAt(i);
     if (c >= 0x41 && c <= 0x46) c += 0x20; // A-F → a-f
     const digit = c >= 0x30 && c <= 0x39;
-    const ok = isPort ? digit : v6 ? digit || c === 0x3a || c === 0x2e || (c >= 0x61 && c <= 0x66) : digit || c === 0x2e;
+    const hex = digit || (c >= 0x61 && c <= 0x66);
+    const ok = isPort ? digit : v6 ? hex || c === 0x3a || c === 0x2e : digit || c === 0x2e;
     if (!ok) return false;
   }
   return true;
@@ -214,7 +217,8 @@ function parseV2(buf: Buffer): ProxyResult {
   const total = V2_HEADER_BYTES + length;
   if (total > PROXY_MAX_HEADER_BYTES) return result(PROXY.BAD, 'v2-too-long');
   // Addresses are used for PROXY over AF_INET/AF_INET6 with TCP or UDP; everything else keeps the socket's own.
-  const proxied = command === V2.PROXY && (family === V2.AF_INET || family === V2.AF_INET6) && protocol !== V2.PROTO_UNSPEC;
+  const inet = family === V2.AF_INET || family === V2.AF_INET6;
+  const proxied = command === V2.PROXY && inet && protocol !== V2.PROTO_UNSPEC;
   const addressBytes = V2_ADDRESS_BYTES[family];
   if (proxied && length < addressBytes) return result(PROXY.BAD, 'bad-v2-length');
   if (buf.length < total) return result(PROXY.NEED_MORE, '');
