@@ -1,0 +1,139 @@
+// Raw-socket helpers for wire specs: exact bytes out, everything that comes back collected.
+
+import { connect, type Socket } from 'node:net';
+import { parseArgs } from '../lib/config.js';
+import { start, type Instance, type StartOptions } from '../lib/start.js';
+import { setInfoSink } from '../lib/log.js';
+
+export class RawClient {
+  readonly socket: Socket;
+  data = Buffer.alloc(0);
+  chunks = 0;
+  closed = false;
+  /** 'end' = the server closed cleanly (FIN), 'reset' = ECONNRESET or another error. */
+  closeKind: 'end' | 'reset' | null = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(port: number, host = '127.0.0.1', localAddress?: string) {
+    this.socket = connect({ port, host, localAddress });
+    this.socket.on('data', (d) => {
+      this.data = Buffer.concat([this.data, d]);
+      this.chunks++;
+      this.wake();
+    });
+    this.socket.on('end', () => (this.closeKind ??= 'end'));
+    this.socket.on('error', () => (this.closeKind ??= 'reset'));
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+
+  static async open(port: number, localAddress?: string): Promise<RawClient> {
+    const c = new RawClient(port, '127.0.0.1', localAddress);
+    await new Promise<void>((resolve, reject) => {
+      c.socket.once('connect', resolve);
+      c.socket.once('error', reject);
+    });
+    return c;
+  }
+
+  send(bytes: string | Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolve once `pred()` holds (checked on every arrival), or reject after `ms`. */
+  async until(pred: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${this.data.length} bytes: ${JSON.stringify(this.data.toString('latin1', 0, 200))}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  untilClosed(ms = 3000): Promise<void> {
+    return this.until(() => this.closed, ms, 'close');
+  }
+
+  get text(): string {
+    return this.data.toString('latin1');
+  }
+
+  /** Status code of the first response, or 0. */
+  get status(): number {
+    const m = /^HTTP\/1\.1 (\d{3}) /.exec(this.text);
+    return m ? Number(m[1]) : 0;
+  }
+
+  get headEnd(): number {
+    const i = this.data.indexOf('\r\n\r\n');
+    return i < 0 ? -1 : i + 4;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const running = new Set<Instance>();
+
+/** Drain every instance startTest made (uvu `after.each`), so a failed spec cannot leave the process hanging. */
+export async function drainAll(): Promise<void> {
+  const all = [...running];
+  running.clear();
+  await Promise.all(all.map((i) => i.drain(500)));
+}
+
+/** Start an instance on 127.0.0.1:0 with these extra options; info lines are captured, not printed. */
+export async function startTest(args: string[] = [], opts: StartOptions = {}): Promise<{ inst: Instance; port: number; logs: string[] }> {
+  const logs: string[] = [];
+  setInfoSink((l) => logs.push(l));
+  const inst = await start(parseArgs(['--listen', '127.0.0.1:0', ...args]).config, { inherited: [], ...opts });
+  running.add(inst);
+  const addr = inst.listeners[0]!.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return { inst, port: addr.port, logs };
+}
+
+/** Walk a GIF stream after its prologue: returns offsets just past each complete frame (image data terminator). */
+export function frameEnds(gif: Buffer, start: number): number[] {
+  const ends: number[] = [];
+  let i = start;
+  for (;;) {
+    if (i >= gif.length) return ends;
+    const b = gif[i]!;
+    if (b === 0x21) {
+      // extension: label, then sub-blocks
+      let j = i + 2;
+      while (j < gif.length && gif[j] !== 0) j += gif[j]! + 1;
+      if (j >= gif.length) return ends;
+      i = j + 1;
+    } else if (b === 0x2c) {
+      if (i + 10 >= gif.length) return ends;
+      const packed = gif[i + 9]!;
+      let j = i + 10 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0) + 1; // + LZW min code size
+      while (j < gif.length && gif[j] !== 0) j += gif[j]! + 1;
+      if (j >= gif.length) return ends;
+      i = j + 1;
+      ends.push(i);
+    } else return ends; // trailer or garbage
+  }
+}
+
+/** Offset just past the logical screen descriptor and global colour table. */
+export function prologueEnd(gif: Buffer, start: number): number {
+  const packed = gif[start + 10]!;
+  return start + 13 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0);
+}
