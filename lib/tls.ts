@@ -81,6 +81,9 @@ export class TlsTerminator {
     let done = false;
     s.once('secure', () => {
       done = true;
+      // What tls.Server does on 'secure' (onServerSocketSecure): without it, node:http2 sees a socket still
+      // "secureConnecting" and waits forever for a 'secureConnect' that only client sockets emit.
+      (s as unknown as { secureConnecting: boolean }).secureConnecting = false;
       const p = this.policy;
       if (p.requireSni && p.hosts.size > 0 && !s.servername) {
         this.onReject('no-sni');
