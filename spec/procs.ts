@@ -1,6 +1,7 @@
 // Helpers for the specs that run the server as a real process (deploy, signals, workers, config):
 // spawn and watch its output, open raw HTTP/1 streams (plain or TLS), walk the GIF blocks of a stream.
 
+import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -8,6 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const { GifReader } = createRequire(import.meta.url)('omggif') as { GifReader: new (buf: Uint8Array) => { numFrames(): number } };
 
 /** The repository root (specs run from dist/spec/). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -230,10 +234,30 @@ export function walkGif(gif: Buffer): GifWalk {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** GET /metrics (plain HTTP, loopback is trusted) and return the body. */
-export async function metrics(port: number): Promise<string> {
+export async function metrics(port: number, ms = 3_000): Promise<string> {
   const s = get(port, '/metrics');
-  await s.closed.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([s.closed, late]);
+  clearTimeout(timer);
+  if (!s.socket.destroyed) {
+    s.socket.destroy();
+    throw new Error(`/metrics: no answer in ${ms} ms`);
+  }
   const head = s.head() ?? '';
   if (!head.startsWith('HTTP/1.1 200')) throw new Error(`/metrics: ${head.split('\r\n')[0]}`);
   return s.body()!.toString('utf8');
+}
+
+/** The stream ended with the trailer as its last byte, right after a whole frame, and decodes as a whole GIF. */
+export function assertEndsCleanly(s: Stream, label: string): void {
+  const body = s.body();
+  assert.ok(body !== null, `${label}: got a response head`);
+  const walk = walkGif(body!);
+  assert.ok(walk.trailer, `${label}: trailer reached`);
+  assert.is(walk.consumed, body!.length, `${label}: the trailer is the last byte`);
+  assert.is(body![body!.length - 1], 0x3b, label);
+  assert.ok(walk.frames.length >= 2, `${label}: intro keyframe and at least one later frame`);
+  const reader = new GifReader(new Uint8Array(body!));
+  assert.is(reader.numFrames(), walk.frames.length, `${label}: omggif sees the same frames`);
 }
