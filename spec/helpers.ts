@@ -1,0 +1,303 @@
+// Shared helpers for wire and browser specs: throwaway certificates, in-process instances, a GIF stream
+// splitter (prologue, then one entry per frame as it arrives), frame → pixel checks against renderFace, and
+// polling waits. Nothing here knows timegif's encoder: frames are decoded by omggif.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { connect as tlsConnectRaw, type TLSSocket } from 'node:tls';
+import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type Settings } from 'node:http2';
+import { start, type Instance, type StartOptions } from '../lib/start.js';
+import { parseArgs } from '../lib/config.js';
+import { DEFAULT_FACE, PALETTE, renderFace, type FaceOptions } from '../lib/face.js';
+import { decodeOmggif, firstDifference, indicesToRgba } from './decoders.js';
+
+// ---- certificates -----------------------------------------------------------------------------------------
+
+export interface CertFiles {
+  dir: string;
+  cert: string;
+  key: string;
+  /** Remove the directory. */
+  remove(): void;
+}
+
+/**
+ * A self-signed ECDSA P-256 certificate for `names` (the first is the CN; all are DNS SANs, plus 127.0.0.1),
+ * made with openssl in `dir` (default: a fresh temporary directory) as `file`.pem / `file`.key.
+ */
+export function makeCert(names: string[] = ['localhost'], dir?: string, file = 'cert'): CertFiles {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'timegif-cert-'));
+  const cert = join(d, `${file}.pem`);
+  const key = join(d, `${file}.key`);
+  const san = [...names.map((n) => `DNS:${n}`), 'IP:127.0.0.1'].join(',');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${san}`,
+  ], { stdio: 'pipe' });
+  return { dir: d, cert, key, remove: () => rmSync(d, { recursive: true, force: true }) };
+}
+
+// ---- instances --------------------------------------------------------------------------------------------
+
+export interface Started {
+  inst: Instance;
+  /** http://127.0.0.1:PORT of the plain listener, if any. */
+  http: string | null;
+  /** https://127.0.0.1:PORT of the TLS listener, if any. */
+  https: string | null;
+  httpPort: number;
+  httpsPort: number;
+}
+
+/** Start an instance on loopback port 0 with these extra options (`--hosts a,b`, ...); TLS if `cert` is given. */
+export async function startServer(extra: string[] = [], cert: CertFiles | null = null, opts: StartOptions = {}): Promise<Started> {
+  const args = ['--listen', '127.0.0.1:0', ...extra];
+  if (cert !== null) args.push('--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key);
+  const inst = await start(parseArgs(args).config, opts);
+  const http = inst.listeners.find((l) => !l.tls)?.url ?? null;
+  const https = inst.listeners.find((l) => l.tls)?.url ?? null;
+  const port = (u: string | null): number => (u === null ? 0 : Number(new URL(u).port));
+  return { inst, http, https, httpPort: port(http), httpsPort: port(https) };
+}
+
+// ---- waiting ----------------------------------------------------------------------------------------------
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `cond` every `everyMs` until it is true; throws with `what` after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000, everyMs = 20): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Wait until the instance has no viewers and no connections (everything cleaned up). */
+export function waitIdle(inst: Instance, timeoutMs = 5000): Promise<void> {
+  return waitFor(
+    () => inst.app.viewers === 0 && inst.app.connections === 0,
+    `viewers=0 connections=0 (now viewers=${inst.app.viewers} connections=${inst.app.connections})`,
+    timeoutMs,
+  );
+}
+
+// ---- GIF stream splitting ---------------------------------------------------------------------------------
+
+/**
+ * Splits a GIF byte stream as it arrives into the prologue (header, screen, global colour table) and whole
+ * frames (extensions before an image + the image). Resumable: push() any chunking; a frame is only listed
+ * once its last byte (the image data's block terminator) has arrived. `ended` turns true at the trailer.
+ */
+export class GifStreamSplitter {
+  prologue: Buffer | null = null;
+  readonly frames: Buffer[] = [];
+  /** Arrival time (Date.now()) of each frame's last byte. */
+  readonly frameTimes: number[] = [];
+  ended = false;
+  private buf: Buffer = Buffer.alloc(0);
+  private frameStart = 0;
+  private at = 0;
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    this.parse();
+  }
+
+  private parse(): void {
+    const b = this.buf;
+    if (this.prologue === null) {
+      if (b.length < 13) return;
+      if (b.toString('latin1', 0, 6) !== 'GIF89a') throw new Error(`not a GIF89a stream: ${JSON.stringify(b.toString('latin1', 0, 6))}`);
+      const flags = b[10]!;
+      const gct = flags & 0x80 ? 3 * (1 << ((flags & 7) + 1)) : 0;
+      if (b.length < 13 + gct) return;
+      this.prologue = b.subarray(0, 13 + gct);
+      this.at = this.frameStart = 13 + gct;
+    }
+    for (;;) {
+      if (this.ended || this.at >= b.length) break;
+      const intro = b[this.at]!;
+      if (intro === 0x3b) {
+        this.ended = true;
+        this.at++;
+        break;
+      }
+      if (intro === 0x21) {
+        const end = skipSubBlocks(b, this.at + 2);
+        if (end < 0) break;
+        this.at = end;
+        continue;
+      }
+      if (intro !== 0x2c) throw new Error(`unexpected block 0x${intro.toString(16)} at ${this.at}`);
+      if (b.length < this.at + 10) break;
+      const lct = b[this.at + 9]! & 0x80 ? 3 * (1 << ((b[this.at + 9]! & 7) + 1)) : 0;
+      const dataAt = this.at + 10 + lct + 1; // + LZW minimum code size
+      const end = skipSubBlocks(b, dataAt);
+      if (end < 0) break;
+      this.frames.push(Buffer.from(b.subarray(this.frameStart, end)));
+      this.frameTimes.push(Date.now());
+      this.at = this.frameStart = end;
+    }
+    // Drop the bytes of whole frames (the prologue is a copy, so the old buffer can go).
+    if (this.frameStart > 0) {
+      if (this.prologue.buffer === b.buffer) this.prologue = Buffer.from(this.prologue);
+      this.buf = b.subarray(this.frameStart);
+      this.at -= this.frameStart;
+      this.frameStart = 0;
+    }
+  }
+
+  /** A complete GIF of the prologue and frames [0, n) (default: all), with a trailer. */
+  gif(n = this.frames.length): Buffer {
+    if (this.prologue === null) throw new Error('no prologue yet');
+    return Buffer.concat([this.prologue, ...this.frames.slice(0, n), Buffer.from([0x3b])]);
+  }
+}
+
+/** Offset just past the block terminator of the sub-blocks starting at `at`, or -1 if not all here yet. */
+function skipSubBlocks(b: Buffer, at: number): number {
+  while (at < b.length) {
+    const n = b[at]!;
+    if (n === 0) return at + 1;
+    at += 1 + n;
+  }
+  return -1;
+}
+
+// ---- frames against the clock face ------------------------------------------------------------------------
+
+/** RGBA of the face at `second` as a decoder should show it (every pixel opaque). */
+export function faceRgba(second: number, face: FaceOptions = DEFAULT_FACE): Uint8Array {
+  return indicesToRgba(renderFace(second, face), PALETTE);
+}
+
+/**
+ * The seconds shown by each composited frame of `gif` (decoded with omggif): each must equal renderFace of
+ * some second in [from, to]; throws naming the frame and first differing byte otherwise.
+ */
+export function secondsShown(gif: Uint8Array, from: number, to: number, face: FaceOptions = DEFAULT_FACE): number[] {
+  const decoded = decodeOmggif(gif);
+  const out: number[] = [];
+  for (const [k, f] of decoded.frames.entries()) {
+    let found = -1;
+    let firstDiff = -1;
+    for (let s = from; s <= to && found < 0; s++) {
+      const d = firstDifference(f.rgba, faceRgba(s, face));
+      if (d < 0) found = s;
+      else if (s === from) firstDiff = d;
+    }
+    if (found < 0) throw new Error(`frame ${k} shows none of the seconds ${from}..${to} (vs ${from}: first difference at byte ${firstDiff})`);
+    out.push(found);
+  }
+  return out;
+}
+
+export const nowSecond = (): number => Math.floor(Date.now() / 1000);
+
+// ---- stream clients ---------------------------------------------------------------------------------------
+
+/** One endless-GIF response as a client sees it: status, lower-case headers, frames so far. */
+export interface StreamClient {
+  status: number;
+  headers: Record<string, string>;
+  /** The head exactly as received (HTTP/1 only; '' for h2). */
+  rawHead: string;
+  gif: GifStreamSplitter;
+  /** True once the transport closed (for h2: the stream). */
+  closed: boolean;
+  close(): void;
+}
+
+/**
+ * Send `GET path` over an HTTP/1.1 socket (plain or TLS, already connecting) and resolve once the response
+ * head is in; the body feeds a GifStreamSplitter (only for status 200).
+ */
+export function h1Stream(socket: Socket, path = '/time.gif', host = 'localhost'): Promise<StreamClient> {
+  return new Promise((resolve, reject) => {
+    const gif = new GifStreamSplitter();
+    let head: Buffer | null = Buffer.alloc(0);
+    const c: StreamClient = { status: 0, headers: {}, rawHead: '', gif, closed: false, close: () => socket.destroy() };
+    socket.on('error', (err) => (head !== null ? reject(err) : undefined));
+    socket.on('close', () => {
+      c.closed = true;
+      if (head !== null) reject(new Error(`closed before a response head (${head.length} bytes)`));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (head === null) {
+        if (c.status === 200) gif.push(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const text = head.toString('latin1', 0, end);
+      const rest = head.subarray(end + 4);
+      head = null;
+      c.rawHead = text;
+      const [statusLine, ...lines] = text.split('\r\n');
+      c.status = Number(/^HTTP\/1\.[01] (\d{3}) /.exec(statusLine!)?.[1] ?? 0);
+      for (const l of lines) {
+        const colon = l.indexOf(':');
+        c.headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
+      }
+      if (c.status === 200 && rest.length > 0) gif.push(rest);
+      resolve(c);
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: timegif-spec\r\n\r\n`);
+  });
+}
+
+/** A TLS connection to `port` on loopback with SNI `servername` and these ALPN protocols; any certificate. */
+export function tlsConnect(port: number, servername = 'localhost', alpn: string[] = ['http/1.1']): TLSSocket {
+  return tlsConnectRaw({ host: '127.0.0.1', port, servername, ALPNProtocols: alpn, rejectUnauthorized: false });
+}
+
+/** Resolves with the connected TLS socket once the handshake is done, rejects on a handshake error. */
+export function tlsHandshake(port: number, servername = 'localhost', alpn: string[] = ['http/1.1']): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect(port, servername, alpn);
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+    s.once('close', () => reject(new Error('closed during the handshake')));
+  });
+}
+
+/** An h2 session to the TLS listener (any certificate); `settings` e.g. a tiny initialWindowSize. */
+export function h2Session(port: number, servername = 'localhost', settings: Settings = {}): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = http2Connect(`https://localhost:${port}`, {
+      rejectUnauthorized: false,
+      servername,
+      settings,
+      createConnection: () => tlsConnect(port, servername, ['h2']),
+    });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** `GET path` on an h2 session; resolves at the response headers. `authority` overrides :authority. */
+export function h2Stream(session: ClientHttp2Session, path = '/time.gif', authority = 'localhost'): Promise<StreamClient & { stream: ClientHttp2Stream }> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': 'GET', ':path': path, ':authority': authority, ':scheme': 'https' });
+    const gif = new GifStreamSplitter();
+    const c = { status: 0, headers: {} as Record<string, string>, rawHead: '', gif, closed: false, close: () => stream.close(), stream };
+    stream.on('error', reject);
+    stream.on('close', () => {
+      c.closed = true;
+      reject(new Error(`stream closed before its headers (rstCode ${stream.rstCode})`));
+    });
+    stream.on('response', (h: IncomingHttpHeaders) => {
+      c.status = Number(h[':status']);
+      for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) c.headers[k] = String(v);
+      resolve(c);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (c.status === 200) gif.push(chunk);
+    });
+  });
+}
