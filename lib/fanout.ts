@@ -5,6 +5,8 @@
 // - A viewer whose sink still holds more than `maxBacklogBytes` unsent bytes in user space (the kernel
 //   buffer is already full) is SKIPPED this second: nothing is queued for it, so memory stays bounded.
 //   Its lastSecond stays behind, so the next frame it gets is a keyframe: it resyncs in one frame.
+// - Once behind, a viewer stays behind until its backlog has drained to half the bound (hysteresis): a peer
+//   whose kernel buffer takes a few bytes now and then does not flap between written and skipped.
 // - A viewer that keeps being skipped for `stallMs` has made no progress: it is EVICTED (socket destroyed,
 //   counted) by its owner's evict hook.
 // - Every other viewer gets delta(t) if it holds frame t-1, keyframe(t) otherwise. Both are shared Buffers.
@@ -46,7 +48,8 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
     const v = viewers[i]!;
     if (v.lastSecond >= t) continue; // joined this second: its intro already carried keyframe(t)
     const sink = v.sink;
-    if (sink.writableLength > maxBacklog) {
+    const backlog = sink.writableLength;
+    if (backlog > maxBacklog || (v.stalledSinceMs !== 0 && backlog > maxBacklog >> 1)) {
       skipped++;
       v.skipped++;
       if (v.stalledSinceMs === 0) v.stalledSinceMs = nowMs;

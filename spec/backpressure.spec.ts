@@ -1,0 +1,134 @@
+// Backpressure on the wire, HTTP/1: a reader that stops reading is skipped (nothing queues for it), resyncs
+// with a keyframe whose pixels are right when it reads again, and is evicted when it stalls for the bound.
+// Kernel buffers on loopback hold megabytes, so the listening socket gets SO_SNDBUF=4096 and the client
+// SO_RCVBUF=2048 (spec/fixtures/smallbuf.py; Node cannot set them), and the clock is driven by hand.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeOmggif, indicesToRgba, firstDifference } from './decoders.js';
+import { frameEnds, prologueEnd } from './wire.js';
+import { DEFAULT_FACE, PALETTE, renderFace } from '../lib/face.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/spec
+const root = join(here, '..', '..');
+const PY = join(root, 'spec', 'fixtures', 'smallbuf.py');
+const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import socket'], { stdio: 'ignore' }).status === 0);
+
+/** A child speaking one line per command. */
+class Lines {
+  private queue: string[] = [];
+  private waiters: ((l: string) => void)[] = [];
+  readonly proc: ChildProcess;
+  constructor(proc: ChildProcess) {
+    this.proc = proc;
+    createInterface({ input: proc.stdout! }).on('line', (l) => {
+      const w = this.waiters.shift();
+      if (w) w(l);
+      else this.queue.push(l);
+    });
+  }
+  next(ms = 10_000): Promise<string> {
+    const l = this.queue.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no answer from child')), ms);
+      this.waiters.push((x) => {
+        clearTimeout(t);
+        resolve(x);
+      });
+    });
+  }
+  async ask(cmd: string): Promise<string> {
+    this.proc.stdin!.write(cmd + '\n');
+    return this.next();
+  }
+}
+
+interface Stats { backlog: number; viewers: number; connections: number; skipped: number; evicted: number; keyframes: number; deltas: number; second: number }
+
+test('backpressure :: a stalled HTTP/1 reader is skipped, resyncs with a correct keyframe, then is evicted', async () => {
+  if (python === undefined) {
+    console.log('  (skipped: no python3 to set small socket buffers)');
+    return;
+  }
+  const server = spawn(python, [PY, 'listen', process.execPath, join(here, 'fixtures', 'manual-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const out = join(mkdtempSync(join(tmpdir(), 'timegif-bp-')), 'stream.bin');
+  let client: ChildProcess | undefined;
+  try {
+    const srv = new Lines(server);
+    const port = Number((await srv.next()).split(' ')[1]);
+    assert.ok(port > 0);
+    assert.equal(JSON.parse(await srv.next()), { ready: true });
+    client = spawn(python, [PY, 'client', String(port), out], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const cli = new Lines(client);
+    assert.is(await cli.next(), 'connected');
+    let st: Stats = JSON.parse(await srv.ask('stats'));
+    for (let i = 0; i < 50 && st.viewers === 0; i++) st = JSON.parse(await srv.ask('stats'));
+    assert.is(st.viewers, 1);
+    await cli.ask('read');
+
+    // 1. Stop reading: the kernel buffers fill, then user space passes the bound and the viewer is skipped.
+    for (let i = 0; i < 300 && st.skipped === 0; i++) st = JSON.parse(await srv.ask('tick 5'));
+    assert.ok(st.skipped > 0, 'skipped once its backlog passed the bound');
+    const skippedAt = st.skipped;
+    let maxBacklog = 0;
+    for (let i = 0; i < 20; i++) {
+      st = JSON.parse(await srv.ask('tick 1'));
+      maxBacklog = Math.max(maxBacklog, st.backlog);
+    }
+    assert.is(st.skipped, skippedAt + 20, 'skipped every second while behind');
+    assert.ok(maxBacklog <= 4096 + 1024, `user-space backlog stays at the bound plus one frame (max ${maxBacklog} B)`);
+    assert.is(st.keyframes, 0);
+    const stalledSkips = st.skipped;
+
+    // 2. Read again: it catches up and gets a keyframe, then deltas.
+    for (let i = 0; i < 40 && st.keyframes === 0; i++) {
+      await cli.ask('read');
+      st = JSON.parse(await srv.ask('tick 1'));
+    }
+    assert.is(st.keyframes, 1, 'resynced with one keyframe');
+    st = JSON.parse(await srv.ask('tick 2'));
+    await cli.ask('read');
+    await cli.ask('read');
+    const lastSecond = st.second;
+
+    const data = readFileSync(out);
+    const headEnd = data.indexOf('\r\n\r\n') + 4;
+    const body = data.subarray(headEnd);
+    const ends = frameEnds(body, prologueEnd(body, 0));
+    const gif = decodeOmggif(Buffer.concat([body.subarray(0, ends[ends.length - 1]), Buffer.from([0x3b])]));
+    // Every frame shows a later second than the one before; the last one shows the last second sent.
+    let s = Math.floor(1_795_000_000_400 / 1000);
+    let gapAt = -1;
+    gif.frames.forEach((f, k) => {
+      let found = false;
+      for (let tries = 0; tries < 3000 && !found; tries++, s++)
+        found = firstDifference(f.rgba, indicesToRgba(renderFace(s, DEFAULT_FACE), PALETTE)) === -1;
+      assert.ok(found, `frame ${k} is the picture of a second`);
+      if (k > 0 && f.width === gif.width && f.height === gif.height && f.transparentIndex === null) gapAt = k;
+    });
+    assert.is(s - 1, lastSecond, 'the last frame received shows the last second sent');
+    assert.ok(gapAt > 0, 'a full keyframe follows the skipped seconds');
+
+    // 3. Stall for good: skipped, then evicted after the bound (60 s in the fixture); no viewer is left.
+    for (let i = 0; i < 300 && st.skipped === stalledSkips; i++) st = JSON.parse(await srv.ask('tick 5'));
+    assert.is(st.evicted, 0, 'not evicted before the bound');
+    await srv.ask('advance 61000');
+    st = JSON.parse(await srv.ask('tick 1'));
+    assert.is(st.evicted, 1, 'evicted');
+    await new Promise((r) => setTimeout(r, 100));
+    st = JSON.parse(await srv.ask('stats'));
+    assert.is(st.viewers, 0);
+    assert.is(st.connections, 0);
+  } finally {
+    client?.kill();
+    server.kill();
+  }
+});
+
+test.run();
