@@ -12,6 +12,8 @@
 // The head is bounded as it arrives: TOO_LARGE fires at the first byte past MAX_HEADER_BYTES, URI_TOO_LONG
 // at the first target byte past MAX_TARGET_BYTES, not when the head ends.
 // Bodies are not read: a request with one (Content-Length > 0 or Transfer-Encoding) is answered and closed.
+// Pipelining: after DONE, the bytes from `consumed` on belong to the next request: reset(), then
+// execute(chunk.subarray(consumed)).
 
 import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES } from './limits.js';
 
@@ -200,6 +202,8 @@ function hasToken(list: string, word: string): boolean {
   return false;
 }
 
+const cut = (s: string): string => (s.length > MAX_KEPT_VALUE_BYTES ? s.slice(0, MAX_KEPT_VALUE_BYTES) : s);
+
 function trimEnd(s: string): string {
   let end = s.length;
   while (end > 0 && (s.charCodeAt(end - 1) === SP || s.charCodeAt(end - 1) === HTAB)) end--;
@@ -324,7 +328,8 @@ export class RequestParser {
           }
           this.nameLen = n;
           if (i === stop) break;
-          if (b !== COLON) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'header-syntax'), i); // RFC 9112 §5.1: no space before ':'
+          // RFC 9112 §5.1: no whitespace between the name and ':' (a 400, never trimmed)
+          if (b !== COLON) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'header-syntax'), i);
           this.field = n <= MAX_KNOWN_NAME ? fieldId(this.nameBuf, n) : F.NONE;
           state = S.OWS;
           i++;
@@ -435,7 +440,10 @@ export class RequestParser {
             if (CLASS[chunk[i]!]! & C_VCHAR) return this.halt(PARSE.URI_TOO_LONG, 'uri-too-long', i);
             b = chunk[i]!;
           }
-          if (b !== SP) return this.halt(PARSE.BAD_REQUEST, b === CR || b === LF ? 'bad-request-line' : lineFault(b, 'bad-target'), i);
+          if (b !== SP) {
+            // CR/LF here: no version (an HTTP/0.9 request line)
+            return this.halt(PARSE.BAD_REQUEST, b === CR || b === LF ? 'bad-request-line' : lineFault(b, 'bad-target'), i);
+          }
           if (!this.setTarget(this.takeSpan(chunk, i))) return this.halt(PARSE.BAD_REQUEST, 'bad-target', i);
           state = S.VERSION;
           i++;
@@ -445,7 +453,8 @@ export class RequestParser {
           b = chunk[i]!;
           const v = this.vIdx;
           if (v < 5) {
-            if (b !== HTTP_SLASH[v]) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'bad-request-line'), i); // HTTP-name is case-sensitive (§2.3)
+            // HTTP-name is case-sensitive (§2.3): 'http/1.1' is a bad request line
+            if (b !== HTTP_SLASH[v]) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'bad-request-line'), i);
           } else if (v === 5 || v === 7) {
             if (b < 0x30 || b > 0x39) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'bad-request-line'), i);
             if (v === 5) {
@@ -461,7 +470,8 @@ export class RequestParser {
               this.versionMinor = b === 0x30 ? 0 : 1;
             }
           } else if (v === 6) {
-            if (b !== 0x2e) return this.halt(b >= 0x30 && b <= 0x39 ? PARSE.BAD_VERSION : PARSE.BAD_REQUEST, b >= 0x30 && b <= 0x39 ? 'bad-version' : lineFault(b, 'bad-request-line'), i);
+            if (b >= 0x30 && b <= 0x39) return this.halt(PARSE.BAD_VERSION, 'bad-version', i); // HTTP/10.x and up
+            if (b !== 0x2e) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'bad-request-line'), i);
           } else {
             if (b !== CR) return this.halt(PARSE.BAD_REQUEST, lineFault(b, 'bad-request-line'), i);
             state = S.LINE_LF;
@@ -560,14 +570,15 @@ export class RequestParser {
       case F.TRANSFER_ENCODING:
         this.chunked = true;
         return true;
+      // the first of each is kept, cut short
       case F.USER_AGENT:
-        if (this.userAgent === '') this.userAgent = v.length > MAX_KEPT_VALUE_BYTES ? v.slice(0, MAX_KEPT_VALUE_BYTES) : v;
+        if (this.userAgent === '') this.userAgent = cut(v);
         return true;
       case F.REFERER:
-        if (this.referer === '') this.referer = v.length > MAX_KEPT_VALUE_BYTES ? v.slice(0, MAX_KEPT_VALUE_BYTES) : v;
+        if (this.referer === '') this.referer = cut(v);
         return true;
       case F.AUTHORIZATION:
-        if (this.authorization === '') this.authorization = v.length > MAX_KEPT_VALUE_BYTES ? v.slice(0, MAX_KEPT_VALUE_BYTES) : v;
+        if (this.authorization === '') this.authorization = cut(v);
         return true;
       default:
         return true;
