@@ -4,7 +4,8 @@
 // (net `onread`), and all measurements go into per-process histograms and counters, never per-frame arrays.
 //
 // Seconds: a frame whose last byte arrives at wall time `now` counts for second floor((now + EARLY_MS) / 1000)
-// with delay now - second * 1000, so a frame written a hair before its boundary is early, not late.
+// with delay now - second * 1000, so a frame written a hair before its boundary is early, not late (unless
+// the viewer's previous second had no frame: then it is that frame, late).
 // The report for second s goes out at s + 1 - EARLY_MS + REPORT_SLACK_MS, after its last possible frame.
 
 import net from 'node:net';
@@ -93,7 +94,10 @@ class Viewer extends GifFrameSplitter {
       pending--;
       return;
     }
-    const sec = Math.floor((now + EARLY_MS) / 1000);
+    let sec = Math.floor((now + EARLY_MS) / 1000);
+    // In the early margin right after a missed second, it is that second's frame arriving late, not the
+    // next second's arriving early.
+    if (now < sec * 1000 && this.lastSec === sec - 2) sec--;
     const r = slot(sec);
     r.frames++;
     if (isKey) r.keys++;

@@ -128,6 +128,7 @@ export async function runLoad(opts) {
 
   // Server and client CPU/RSS at every half second (between frame bursts).
   let statsTimer = null;
+  const baseline = opts.serverPid ? procStats(opts.serverPid) : null;
   const sampleStats = () => {
     const now = Date.now();
     const sec = Math.floor(now / 1000);
@@ -204,10 +205,10 @@ export async function runLoad(opts) {
   }
 
   await done;
-  return summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clients, finals, samples, rampTimedOut });
+  return summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clients, finals, samples, rampTimedOut, baseline });
 }
 
-function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clients, finals, samples, rampTimedOut }) {
+function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clients, finals, samples, rampTimedOut, baseline }) {
   const win = perSecond.filter((s) => s.sec >= windowFrom && s.sec <= windowTo);
   const delay = new Hist(-50, 1000);
   const ttff = new Hist(0, 5000);
@@ -223,7 +224,7 @@ function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clien
   const verify = samples.map((b) => verifyStream(b));
   const res = {
     url: opts.url, viewers: opts.viewers, procs, seconds: win.length, window: [windowFrom, windowTo], rampTimedOut,
-    connected: sum('connected'), failed: sum('failed'), closed: addObj('closed'), errors: addObj('errors'),
+    opened: sum('planned'), connected: sum('connected'), failed: sum('failed'), closed: addObj('closed'), errors: addObj('errors'),
     streamErrors: addObj('streamErrors'),
     frames: { expected, delivered: hit, missed: Math.max(0, expected - hit), total: frames, keyframes: keys, duplicates: dup },
     viewersWithMissed: sum('withMissed'), maxMissedPerViewer: Math.max(0, ...finals.map((f) => f.maxMissed)),
@@ -247,6 +248,8 @@ function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clien
     // Per viewer-frame from the precise schedstat time; utime+stime (10 ms ticks) agrees over long windows.
     res.server.cpuUsPerViewerFrame = res.server.runS !== null && hit > 0 ? (res.server.runS * 1e6) / hit : null;
     res.server.statUsPerViewerFrame = res.server.cpuS !== null && hit > 0 ? (res.server.cpuS * 1e6) / hit : null;
+    // Ramp: from the start to just before the window; it includes the ticks to viewers already connected.
+    res.server.rampCpuS = a && baseline ? a.runS - baseline.runS : null;
     res.server.cpuPct = res.server.runS !== null && win.length ? (100 * res.server.runS) / win.length : null;
   }
   return res;
@@ -254,7 +257,8 @@ function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clien
 
 export function formatSummary(r) {
   const L = [];
-  L.push(`viewers ${r.connected}/${r.viewers} connected (${r.failed} failed) in ${r.procs} client processes; window ${r.seconds} s${r.rampTimedOut ? ' (ramp timed out)' : ''}`);
+  const extra = r.opened > r.viewers ? ` + ${r.opened - r.viewers} churn replacements` : '';
+  L.push(`viewers ${r.connected}/${r.opened} connected (${r.viewers}${extra}; ${r.failed} failed) in ${r.procs} client processes; window ${r.seconds} s${r.rampTimedOut ? ' (ramp timed out)' : ''}`);
   L.push(`frames delivered ${r.frames.delivered}/${r.frames.expected}, missed ${r.frames.missed} (viewers with a miss ${r.viewersWithMissed}, worst ${r.maxMissedPerViewer}); keyframes ${r.frames.keyframes}, duplicates ${r.frames.duplicates}`);
   L.push(`delivery delay after the boundary: p50 ${fmt(r.delayMs.p50)} p90 ${fmt(r.delayMs.p90)} p99 ${fmt(r.delayMs.p99)} max ${fmt(r.delayMs.max)} ms; last viewer (mean per-second max) ${fmt(r.delayMs.last)} ms`);
   L.push(`time to first frame: p50 ${fmt(r.ttffMs.p50, 2)} p99 ${fmt(r.ttffMs.p99, 2)} max ${fmt(r.ttffMs.max, 2)} ms over ${r.ttffMs.count} viewers`);
@@ -264,6 +268,7 @@ export function formatSummary(r) {
   if (r.server) {
     L.push(`server pid ${r.server.pid}: CPU ${fmt(r.server.runS, 3)} s on-CPU (schedstat), ${fmt(r.server.cpuS, 2)} s utime+stime (${fmt(r.server.cpuPct)}% of a core); ` +
       `${fmt(r.server.cpuUsPerViewerFrame, 2)} µs per viewer-frame (utime+stime: ${fmt(r.server.statUsPerViewerFrame, 2)}); RSS ${r.server.rssKB} KB (max ${r.server.rssMaxKB})`);
+    L.push(`server CPU during the ramp (accepts, intros and ticks): ${fmt(r.server.rampCpuS, 3)} s`);
   }
   return L.join('\n');
 }
