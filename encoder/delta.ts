@@ -1,11 +1,17 @@
 // Per-second frames for a stream whose canvas is kept between frames (disposal KEEP):
 //   keyframe(cur)       the full canvas, no transparency: what a viewer that missed frames gets;
 //   delta(prev -> cur)  only the bounding box of changed pixels, drawn over prev.
-// Inside the box there are two ways to say "unchanged": repeat cur's pixel (plain), or write the reserved
-// transparent index so prev shows through (masked). Which is smaller depends on the picture: masking turns
-// scattered unchanged pixels into long runs of one index, but can cut runs that cur already had. Both are
-// encoded into reusable writers and the smaller is kept: a delta is at most a few thousand pixels, and
-// guessing wrong would cost every viewer bytes every second, which matters more than one extra encode.
+// Inside the box there are three ways to say "unchanged":
+//   plain    repeat cur's pixel;
+//   masked   write the reserved transparent index so prev shows through, for every unchanged pixel;
+//   runs     repeat cur's pixel, except that a stretch of unchanged pixels (in raster order through the box)
+//            holding two or more runs of different colours becomes transparent (gifsicle's transp_frame_data
+//            heuristic): transparency only where it joins runs, never where it would cut one cur already had.
+// Which is smallest depends on the picture, so all are encoded into reusable writers and the smallest kept
+// (ties go to plain, then masked): a delta is at most a few thousand pixels, and guessing wrong would cost
+// every viewer bytes every second, which matters more than two extra encodes. Runs is skipped when it equals
+// plain (no stretch masked) or masked (every stretch masked). Once per second per channel; allocates nothing
+// but the returned copy once the buffers have grown. Guarded by perf/bytes-bench.mjs (bytes and time).
 
 import { ByteWriter } from './bytes.js';
 import { DISPOSAL, writeGraphicControlExt, writeImageData, writeImageDescriptor } from './gif.js';
@@ -20,8 +26,10 @@ export interface DeltaOptions {
 
 const plainWriter = new ByteWriter(1 << 14);
 const maskedWriter = new ByteWriter(1 << 14);
+const runsWriter = new ByteWriter(1 << 14);
 let plainPixels = new Uint8Array(1 << 12);
 let maskedPixels = new Uint8Array(1 << 12);
+let runsPixels = new Uint8Array(1 << 12);
 const onePixel = new Uint8Array(1);
 
 function checkCanvas(name: string, px: Uint8Array, o: DeltaOptions): void {
@@ -100,12 +108,18 @@ export function encodeDelta(prev: Uint8Array, cur: Uint8Array, o: DeltaOptions):
   if (plainPixels.length < n) {
     plainPixels = new Uint8Array(n);
     maskedPixels = new Uint8Array(n);
+    runsPixels = new Uint8Array(n);
   }
   const plain = plainPixels.subarray(0, n);
   const masked = maskedPixels.subarray(0, n);
+  const runs = runsPixels.subarray(0, n);
 
   let unchanged = 0;
+  let runsMasked = 0; // unchanged pixels made transparent in `runs`
   let maskable = true; // false if a changed pixel is itself the transparent index (it would show prev)
+  // the current stretch of unchanged pixels: 0 none, 1 one colour so far (opaque in runs), 2 masked in runs
+  let stretch = 0;
+  let stretchBegin = 0;
   let i = 0;
   for (let y = top; y <= bottom; y++) {
     const r = y * W;
@@ -115,8 +129,22 @@ export function encodeDelta(prev: Uint8Array, cur: Uint8Array, o: DeltaOptions):
       if (prev[r + x] === c) {
         masked[i] = t;
         unchanged++;
+        if (stretch === 0) {
+          stretch = 1;
+          stretchBegin = i;
+        } else if (stretch === 1 && c !== runs[i - 1]) {
+          runs.fill(t, stretchBegin, i); // a second colour: the whole stretch so far becomes one run
+          runsMasked += i - stretchBegin;
+          stretch = 2;
+        }
+        if (stretch === 2) {
+          runs[i] = t;
+          runsMasked++;
+        } else runs[i] = c;
       } else {
         masked[i] = c;
+        runs[i] = c;
+        stretch = 0;
         if (c === t) maskable = false;
       }
     }
@@ -125,5 +153,10 @@ export function encodeDelta(prev: Uint8Array, cur: Uint8Array, o: DeltaOptions):
   writeFrameTo(plainWriter, o, left, top, bw, bh, plain, undefined);
   if (unchanged === 0 || !maskable) return plainWriter.toUint8Array();
   writeFrameTo(maskedWriter, o, left, top, bw, bh, masked, t);
-  return maskedWriter.pos < plainWriter.pos ? maskedWriter.toUint8Array() : plainWriter.toUint8Array();
+  let best = maskedWriter.pos < plainWriter.pos ? maskedWriter : plainWriter;
+  if (runsMasked > 0 && runsMasked < unchanged) {
+    writeFrameTo(runsWriter, o, left, top, bw, bh, runs, t);
+    if (runsWriter.pos < best.pos) best = runsWriter;
+  }
+  return best.toUint8Array();
 }

@@ -44,6 +44,61 @@ function blocky(rnd: () => number, w: number, h: number): Uint8Array {
   return c;
 }
 
+// The three ways encodeDelta may fill a rectangle, written independently of it: plain repeats cur; masked
+// makes every unchanged pixel transparent; runs makes a maximal stretch of unchanged pixels (raster order
+// through the rectangle) transparent exactly when it is not all one colour, and leaves it opaque otherwise.
+interface Rect { left: number; top: number; width: number; height: number }
+function candidates(prev: Uint8Array, cur: Uint8Array, w: number, r: Rect): { plain: Uint8Array; masked: Uint8Array; runs: Uint8Array } {
+  const n = r.width * r.height;
+  const plain = new Uint8Array(n), masked = new Uint8Array(n), same = new Array<boolean>(n);
+  for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) {
+    const i = (r.top + y) * w + r.left + x, j = y * r.width + x;
+    plain[j] = cur[i]!;
+    same[j] = prev[i] === cur[i];
+    masked[j] = same[j] ? T : cur[i]!;
+  }
+  const runs = plain.slice();
+  for (let a = 0; a < n;) {
+    if (!same[a]) { a++; continue; }
+    let b = a;
+    while (b < n && same[b]) b++;
+    if (new Set(plain.subarray(a, b)).size > 1) runs.fill(T, a, b);
+    a = b;
+  }
+  return { plain, masked, runs };
+}
+
+function candidateLengths(prev: Uint8Array, cur: Uint8Array, w: number, r: Rect): { plain: number; masked: number; runs: number } {
+  const c = candidates(prev, cur, w, r);
+  const base = { ...r, delayCs: 1, disposal: DISPOSAL.KEEP };
+  return {
+    plain: encodeFrame({ ...base, indices: c.plain }, 3).length,
+    masked: encodeFrame({ ...base, indices: c.masked, transparentIndex: T }, 3).length,
+    runs: encodeFrame({ ...base, indices: c.runs, transparentIndex: T }, 3).length,
+  };
+}
+
+// A picture where each way of masking is right somewhere: the top band is noise that mostly stays (masking
+// it joins runs); the bottom band is noise on even seconds and one colour on odd ones. Going from noise to one
+// colour, the unchanged pixels are ones that already had that colour: they must stay opaque, or masking cuts
+// the new run apart. Only the run heuristic gets both bands right on odd seconds.
+function noiseThenRepaint(rnd: () => number, w: number, h: number, frames: number): Uint8Array[] {
+  const noise = (): number => Math.floor(rnd() * 7);
+  const out = [new Uint8Array(w * h).map(noise)];
+  const half = h >> 1;
+  for (let k = 1; k < frames; k++) {
+    const c = out.at(-1)!.slice();
+    for (let y = 0; y < half; y++) {
+      c[y * w] = (c[y * w]! + 1) % 7; // the left column changes, plus a few pixels per row
+      for (let m = 0; m < 2; m++) { const i = y * w + Math.floor(rnd() * w); c[i] = (c[i]! + 1) % 7; }
+    }
+    const v = k % 7;
+    for (let i = half * w; i < w * h; i++) c[i] = k % 2 ? v : noise();
+    out.push(c);
+  }
+  return out;
+}
+
 test('delta :: keyframe then deltas composite to exactly each canvas (gifuct-js, omggif)', () => {
   const rnd = mulberry32(2024);
   const sizes: [number, number][] = [[256, 64], [1, 1], [2, 1], [1, 3], [37, 11], [132, 28]];
@@ -94,30 +149,72 @@ test('delta :: a single changed pixel gives a 1x1 rectangle at that pixel', () =
   }
 });
 
-test('delta :: keeps the smaller of the plain and the masked rectangle', () => {
+test('delta :: keeps the smallest of the plain, masked and run-masked rectangles', () => {
   const rnd = mulberry32(77);
   const w = 64, h = 48, o = opts(w, h);
-  let sawMasked = false, sawPlain = false;
+  const chosen = { plain: 0, masked: 0, runs: 0 };
+  const pairs: [Uint8Array, Uint8Array][] = [];
   for (let k = 0; k < 40; k++) {
     const prev = k % 2 ? blocky(rnd, w, h) : new Uint8Array(w * h).map(() => Math.floor(rnd() * 7));
     const cur = prev.slice();
     CHANGES[k % 2]![1](rnd, cur, w, h);
     if (k % 4 === 3) for (let i = 0; i < cur.length; i += 3) cur[i] = (cur[i]! + 1) % 7; // scattered
-    const d = decodeGifuct(stream(o, [encodeDelta(prev, cur, o)])).frames[0]!;
-    const { left, top, width, height } = d;
-    const plain = new Uint8Array(width * height), masked = new Uint8Array(width * height);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-      const i = (top + y) * w + left + x;
-      plain[y * width + x] = cur[i]!;
-      masked[y * width + x] = prev[i] === cur[i] ? T : cur[i]!;
-    }
-    const base = { left, top, width, height, delayCs: 1, disposal: DISPOSAL.KEEP };
-    const plainLen = encodeFrame({ ...base, indices: plain }, 3).length;
-    const maskedLen = encodeFrame({ ...base, indices: masked, transparentIndex: T }, 3).length;
-    assert.is(encodeDelta(prev, cur, o).length, Math.min(plainLen, maskedLen), `case ${k}`);
-    if (d.transparentIndex === T) sawMasked = true; else sawPlain = true;
+    pairs.push([prev, cur]);
   }
-  assert.ok(sawMasked && sawPlain, 'both variants chosen somewhere');
+  const repainted = noiseThenRepaint(rnd, w, h, 6);
+  for (let k = 1; k < repainted.length; k++) pairs.push([repainted[k - 1]!, repainted[k]!]);
+  pairs.forEach(([prev, cur], k) => {
+    const bytes = encodeDelta(prev, cur, o);
+    const d = decodeGifuct(stream(o, [bytes])).frames[0]!;
+    const r = { left: d.left, top: d.top, width: d.width, height: d.height };
+    const len = candidateLengths(prev, cur, w, r);
+    assert.is(bytes.length, Math.min(len.plain, len.masked, len.runs), `case ${k}`);
+    const c = candidates(prev, cur, w, r);
+    const got = [...d.indices].join();
+    const which = d.transparentIndex === null ? 'plain' : got === c.masked.join() ? 'masked' : got === c.runs.join() ? 'runs' : 'none';
+    assert.ok(which !== 'none', `case ${k}: indices are none of the three candidates`);
+    if (which === 'plain') assert.is(got, c.plain.join(), `case ${k}`);
+    chosen[which]++;
+  });
+  assert.ok(chosen.plain > 0 && chosen.masked > 0 && chosen.runs > 0, `each variant chosen somewhere: ${JSON.stringify(chosen)}`);
+});
+
+test('delta :: run-masked rectangle, strictly smallest, composites exactly (gifuct-js, omggif, command-line)', () => {
+  const w = 96, h = 24, o = opts(w, h);
+  const canvases = noiseThenRepaint(mulberry32(5), w, h, 7);
+  const frames = [encodeKeyframe(canvases[0]!, o)];
+  for (let k = 1; k < canvases.length; k++) {
+    const prev = canvases[k - 1]!, cur = canvases[k]!;
+    const bytes = encodeDelta(prev, cur, o);
+    const f = decodeGifuct(stream(o, [bytes])).frames[0]!;
+    const r = { left: f.left, top: f.top, width: f.width, height: f.height };
+    const len = candidateLengths(prev, cur, w, r);
+    assert.is(bytes.length, Math.min(len.plain, len.masked, len.runs), `frame ${k}`);
+    if (k % 2) { // noise -> one colour below
+      assert.ok(len.runs < len.plain && len.runs < len.masked, `frame ${k}: runs ${len.runs}, plain ${len.plain}, masked ${len.masked}`);
+      assert.is(f.transparentIndex, T, `frame ${k}`);
+      assert.is([...f.indices].join(), candidates(prev, cur, w, r).runs.join(), `frame ${k}`);
+    }
+    frames.push(bytes);
+  }
+  const gif = stream(o, frames);
+  const viaGifuct = compositeGifuct(gif);
+  const viaOmggif = decodeOmggif(gif).frames;
+  canvases.forEach((c, k) => {
+    const want = indicesToRgba(c, PALETTE);
+    assert.is(firstDifference(viaGifuct[k]!.rgba, want), -1, `gifuct-js frame ${k}`);
+    assert.is(firstDifference(viaOmggif[k]!.rgba, want), -1, `omggif frame ${k}`);
+  });
+  for (const d of cliDecoders()) {
+    if (d.missing) {
+      console.log(`  (skipped ${d.name}: ${d.missing})`);
+      continue;
+    }
+    if (d.finalOnly) continue;
+    const got = d.decodeRgb(gif, w, h);
+    assert.is(got.length, canvases.length, d.name);
+    canvases.forEach((c, k) => assert.is(firstDifference(got[k]!, rgbaToRgb(indicesToRgba(c, PALETTE))), -1, `${d.name} frame ${k}`));
+  }
 });
 
 test('delta :: a changed pixel that is the transparent index forces the plain rectangle', () => {
