@@ -401,6 +401,23 @@ test('http1 :: a value split across many chunks is joined', () => {
   assert.equal([p.target, p.path, p.query, p.host, p.userAgent], ['/time.gif?tz=UTC', '/time.gif', 'tz=UTC', 'example.com', 'Mozilla']);
 });
 
+test('http1 :: mutated requests never throw and agree across splits', () => {
+  const base = bin(CHROME);
+  const pool = bin('\x00\t\n\r :/?#@[]%Hh0\x7f\x80\xff');
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let k = 0; k < 300; k++) {
+    const input = Buffer.from(base);
+    for (let m = 1 + rand(3); m > 0; m--) input[rand(input.length)] = pool[rand(pool.length)]!;
+    const expected = whole(input);
+    assert.equal(feed(input, [rand(input.length - 1) + 1]), expected, `mutation ${k}: one split`);
+    assert.equal(bytewise(input), expected, `mutation ${k}: one byte at a time`);
+  }
+});
+
 test('http1 :: normalizeHost', () => {
   const cases: [string, string | null][] = [
     ['Example.COM', 'example.com'], ['example.com:443', 'example.com'], ['example.com:', 'example.com'],
