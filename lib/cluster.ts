@@ -245,8 +245,8 @@ export function runPrimary(config: Config): Promise<number> {
       for (const s of ready) s.worker!.process.kill('SIGHUP');
     };
     process.on('SIGHUP', onHup);
-    process.once('SIGTERM', () => stop('SIGTERM', 0));
-    process.once('SIGINT', () => stop('SIGINT', 0));
+    process.on('SIGTERM', () => stop('SIGTERM', 0)); // idempotent: a second signal must not kill the primary mid-drain
+    process.on('SIGINT', () => stop('SIGINT', 0));
 
     const metricsTimer = setInterval(() => {
       const msg: ToWorker = {
