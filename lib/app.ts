@@ -113,7 +113,7 @@ export class App {
     this.openFiles = openFilesLimit();
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
     this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
-    this.rssBytes = process.memoryUsage.rss();
+    this.rssBytes = rss(0);
   }
 
   /** Swap in a new config (SIGHUP). Lists were loaded and checked by the caller, so this cannot fail halfway. */
@@ -286,6 +286,7 @@ export class App {
         max_connections: this.maxConnections,
         memory_limit_bytes: this.memoryLimitBytes,
         blocklist_ranges: this.lists.blocklist.size,
+        rss_bytes: this.rssBytes,
       },
       byTransport,
     );
@@ -323,7 +324,7 @@ export class App {
       }
     this.channels.sweep();
     this.peers.sweep(nowMs);
-    this.rssBytes = process.memoryUsage.rss();
+    this.rssBytes = rss(this.rssBytes);
     if (t % FAULT_LOG_INTERVAL_S === 0) this.faults.flush(FAULT_LOG_INTERVAL_S);
   };
 
@@ -344,6 +345,15 @@ export class App {
 
   get connections(): number {
     return this.metrics.connectionsOpen;
+  }
+}
+
+/** RSS in bytes; reading it opens /proc/self/stat, which fails when the process is out of descriptors. */
+export function rss(fallback: number): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return fallback;
   }
 }
 

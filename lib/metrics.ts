@@ -1,6 +1,7 @@
 // Counters and gauges, rendered in the Prometheus text format (version 0.0.4) for /metrics.
 // Counters are plain numbers bumped on the hot paths; labels live in small maps keyed by stable reason codes.
 
+import { getHeapStatistics } from 'node:v8';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /** Upper bounds (ms) of the tick delivery histogram: boundary → fan-out finished. */
@@ -99,9 +100,8 @@ export class Metrics {
       `timegif_event_loop_delay_seconds{quantile="0.99"} ${ld.percentile(99) / 1e9}`,
       `timegif_event_loop_delay_seconds{quantile="1"} ${ld.max / 1e9}`,
     ]);
-    const mem = process.memoryUsage();
-    one('resident_memory_bytes', 'gauge', 'Resident set size.', mem.rss);
-    one('heap_used_bytes', 'gauge', 'V8 heap in use.', mem.heapUsed);
+    one('resident_memory_bytes', 'gauge', 'Resident set size (as of the last tick).', gauges.rss_bytes ?? 0);
+    one('heap_used_bytes', 'gauge', 'V8 heap in use.', getHeapStatistics().used_heap_size);
     for (const [name, v] of Object.entries(gauges)) one(name, 'gauge', name.replace(/_/g, ' ') + '.', v);
     return out.join('\n') + '\n';
   }
