@@ -206,7 +206,10 @@ export interface StreamClient {
   headers: Record<string, string>;
   /** The head exactly as received (HTTP/1 only; '' for h2). */
   rawHead: string;
+  /** The body of a 200 image/gif response, split into frames. */
   gif: GifStreamSplitter;
+  /** Any other body, as received. */
+  body: Buffer[];
   /** True once the transport closed (for h2: the stream). */
   closed: boolean;
   close(): void;
@@ -220,7 +223,8 @@ export function h1Stream(socket: Socket, path = '/time.gif', host = 'localhost')
   return new Promise((resolve, reject) => {
     const gif = new GifStreamSplitter();
     let head: Buffer | null = Buffer.alloc(0);
-    const c: StreamClient = { status: 0, headers: {}, rawHead: '', gif, closed: false, close: () => socket.destroy() };
+    const c: StreamClient = { status: 0, headers: {}, rawHead: '', gif, body: [], closed: false, close: () => socket.destroy() };
+    let isGif = false;
     socket.on('error', (err) => (head !== null ? reject(err) : undefined));
     socket.on('close', () => {
       c.closed = true;
@@ -228,7 +232,8 @@ export function h1Stream(socket: Socket, path = '/time.gif', host = 'localhost')
     });
     socket.on('data', (chunk: Buffer) => {
       if (head === null) {
-        if (c.status === 200) gif.push(chunk);
+        if (isGif) gif.push(chunk);
+        else c.body.push(chunk);
         return;
       }
       head = Buffer.concat([head, chunk]);
@@ -244,7 +249,11 @@ export function h1Stream(socket: Socket, path = '/time.gif', host = 'localhost')
         const colon = l.indexOf(':');
         c.headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
       }
-      if (c.status === 200 && rest.length > 0) gif.push(rest);
+      isGif = c.status === 200 && c.headers['content-type'] === 'image/gif';
+      if (rest.length > 0) {
+        if (isGif) gif.push(rest);
+        else c.body.push(rest);
+      }
       resolve(c);
     });
     socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: timegif-spec\r\n\r\n`);
@@ -280,12 +289,18 @@ export function h2Session(port: number, servername = 'localhost', settings: Sett
   });
 }
 
-/** `GET path` on an h2 session; resolves at the response headers. `authority` overrides :authority. */
-export function h2Stream(session: ClientHttp2Session, path = '/time.gif', authority = 'localhost'): Promise<StreamClient & { stream: ClientHttp2Stream }> {
+/**
+ * `GET path` on an h2 session; resolves at the response headers. `authority` overrides :authority.
+ * `stopAfterFirstChunk`: pause the stream after its first DATA chunk, so the client stops granting flow-control
+ * window (with a small initialWindowSize, the rest of the frame stays on the server).
+ */
+export function h2Stream(
+  session: ClientHttp2Session, path = '/time.gif', authority = 'localhost', stopAfterFirstChunk = false,
+): Promise<StreamClient & { stream: ClientHttp2Stream }> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':method': 'GET', ':path': path, ':authority': authority, ':scheme': 'https' });
     const gif = new GifStreamSplitter();
-    const c = { status: 0, headers: {} as Record<string, string>, rawHead: '', gif, closed: false, close: () => stream.close(), stream };
+    const c = { status: 0, headers: {} as Record<string, string>, rawHead: '', gif, body: [] as Buffer[], closed: false, close: () => stream.close(), stream };
     stream.on('error', reject);
     stream.on('close', () => {
       c.closed = true;
@@ -297,7 +312,9 @@ export function h2Stream(session: ClientHttp2Session, path = '/time.gif', author
       resolve(c);
     });
     stream.on('data', (chunk: Buffer) => {
-      if (c.status === 200) gif.push(chunk);
+      if (c.status === 200 && c.headers['content-type'] === 'image/gif') gif.push(chunk);
+      else c.body.push(chunk);
+      if (stopAfterFirstChunk) stream.pause();
     });
   });
 }
