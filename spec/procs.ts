@@ -42,7 +42,8 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   child.stderr!.on('data', (d: Buffer) => ((err += d.toString()), poke()));
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout and stderr are read to the end.
+    child.once('close', (code, signal) => {
       done = true;
       poke();
       resolve({ code, signal });
