@@ -20,7 +20,8 @@ import type { RouteContext } from './routes.js';
 import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
 import { adoptH2, createH2 } from './http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
 import { MAX_CHANNELS, MAX_VIEWER_BACKLOG_BYTES, VIEWER_STALL_MS } from './limits.js';
 
 export const GIF_TRAILER = Buffer.from([0x3b]);
@@ -83,8 +84,8 @@ export class App {
   accessLog: AccessLog;
   /** HTTP/1 connections that are not streaming: their header, idle or linger deadlines run on the tick. */
   readonly pending = new Set<H1Conn>();
-  /** TLS sockets still in their handshake, with their deadlines (checked on the tick). */
-  readonly handshakes = new Map<TLSSocket, number>();
+  /** Raw sockets of TLS listeners still before the end of their handshake, with deadlines (checked on the tick). */
+  readonly handshakes = new Map<Socket, number>();
   readonly h2Sessions = new Set<Http2Session>();
   tls: TlsTerminator | null = null;
   private h2: Http2Server | null = null;
@@ -164,35 +165,67 @@ export class App {
 
   /** A TCP connection on a TLS listener: admitted like any other before the handshake costs anything. */
   onTlsConnection = (socket: Socket): void => {
-    const terminator = this.tls;
-    if (terminator === null) {
+    if (this.tls === null) {
       socket.destroy();
       return;
     }
-    this.acceptRaw(socket, (raw, remote, key) => {
-      const s = terminator.wrap(
-        raw,
-        (tlsSocket, alpn) => {
-          this.handshakes.delete(tlsSocket);
-          if (this.draining) {
-            tlsSocket.destroy();
-            return;
-          }
-          if (alpn === 'h2') adoptH2(this, this.h2!, tlsSocket, remote, key);
-          else new H1Conn(this, tlsSocket, remote, key, TRANSPORT.H1_TLS, false);
-        },
-        () => this.handshakes.delete(s),
-      );
-      this.handshakes.set(s, this.now() + HANDSHAKE_TIMEOUT_MS);
-      // Connection accounting for TLS sockets that never reach H1Conn (h2 sessions, failed handshakes).
-      s.once('close', () => {
-        if (!this.h1Owned.has(s)) this.connectionClosed(key, 'done');
-      });
+    this.acceptRaw(socket, (raw, remote, key, viaProxy) => {
+      // This path owns the connection's accounting (H1Conn does not, for TLS): released exactly once.
+      let open = true;
+      const release = (): void => {
+        if (!open) return;
+        open = false;
+        this.handshakes.delete(raw);
+        this.connectionClosed(key, 'done');
+      };
+      this.handshakes.set(raw, this.now() + HANDSHAKE_TIMEOUT_MS);
+      if (!viaProxy) {
+        this.startTls(raw, remote, key, release);
+        return;
+      }
+      // PROXY header first (it precedes the TLS ClientHello), then the handshake on the rest of the bytes.
+      raw.once('close', release);
+      let buf: Buffer | null = null;
+      const onData = (chunk: Buffer): void => {
+        buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+        const r = parseProxyHeader(buf);
+        if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return;
+        raw.off('data', onData);
+        const admitted = r.status === PROXY.DONE ? (r.local ? key : this.admitRemote(r.srcAddr)) : null;
+        if (admitted === null) {
+          if (r.status !== PROXY.DONE) this.metrics.reject('bad-proxy');
+          raw.destroy();
+          return;
+        }
+        raw.off('close', release);
+        raw.pause();
+        if (r.consumed < buf.length) raw.unshift(buf.subarray(r.consumed));
+        this.startTls(raw, r.local ? remote : r.srcAddr, admitted, release);
+      };
+      raw.on('data', onData);
+      raw.on('error', noop);
     });
   };
 
-  /** TLS sockets whose connection accounting H1Conn does (it decrements on its own close). */
-  readonly h1Owned = new WeakSet<object>();
+  private startTls(raw: Socket, remote: string, key: string, release: () => void): void {
+    const deadline = this.handshakes.get(raw) ?? this.now() + HANDSHAKE_TIMEOUT_MS;
+    this.handshakes.delete(raw);
+    const s = this.tls!.wrap(
+      raw,
+      (tlsSocket, alpn) => {
+        this.handshakes.delete(tlsSocket);
+        if (this.draining) tlsSocket.destroy();
+        else if (alpn === 'h2') adoptH2(this, this.h2!, tlsSocket, remote, key);
+        else new H1Conn(this, tlsSocket, remote, key, TRANSPORT.H1_TLS, false);
+      },
+      noop,
+    );
+    this.handshakes.set(s, deadline);
+    s.once('close', () => {
+      this.handshakes.delete(s);
+      release();
+    });
+  }
 
   /**
    * Accept-time checks shared by every listener: the socket is dropped without a byte if the peer is blocked
@@ -360,6 +393,8 @@ export function rss(fallback: number): number {
 function routeContext(cfg: Config): RouteContext {
   return { hosts: new Set(cfg.hosts), redirectHttps: cfg.redirectHttps };
 }
+
+function noop(): void {}
 
 export function isLoopback(addr: string): boolean {
   return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');

@@ -65,7 +65,6 @@ export class H1Conn {
     this.state = expectProxy ? STATE.PROXY : STATE.HEAD;
     this.deadlineMs = app.now() + HEADER_TIMEOUT_MS;
     app.pending.add(this);
-    app.h1Owned.add(socket);
     socket.on('data', this.onData);
     socket.on('error', noop); // 'close' follows every 'error'
     socket.on('close', this.onClose);
@@ -266,7 +265,9 @@ export class H1Conn {
     this.detachViewer();
     this.parser = null;
     this.proxyBuf = null;
-    app.connectionClosed(this.key, reason);
+    // Plain connections are accounted here; TLS ones by the TLS path, which owns the raw socket.
+    if (this.transport === TRANSPORT.H1) app.connectionClosed(this.key, reason);
+    else if (reason === 'stalled') app.metrics.viewersEvicted++;
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
