@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
 import { RawClient, startTest, drainAll } from './wire.js';
+import { makeCert } from './helpers.js';
+import { connect as tlsConnect } from 'node:tls';
+import type { AddressInfo } from 'node:net';
 
 test.after.each(drainAll);
 
@@ -188,6 +191,35 @@ test('guard :: X-Forwarded-For and X-Real-IP are never trusted', async () => {
   await c.until(() => c.status !== 0);
   assert.is(c.status, 200, 'judged by the socket address only');
   c.close();
+});
+
+test('guard :: PROXY header before the TLS handshake: the client behind the balancer is checked and logged', async () => {
+  const cert = makeCert(['localhost'], dir, 'proxy-tls');
+  const list = join(dir, 'block5.txt');
+  writeFileSync(list, '203.0.113.0/24\n');
+  const log = join(dir, 'access-tls.log');
+  const { inst } = await startTest(['--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key, '--proxy-protocol-from', '127.51.0.1', '--blocklist', list, '--access-log', log]);
+  const tlsPort = (inst.listeners.find((l) => l.tls)!.server.address() as AddressInfo).port;
+  const through = async (header: string): Promise<string> => {
+    const raw = connect({ port: tlsPort, host: '127.0.0.1', localAddress: '127.51.0.1' });
+    await new Promise((r) => raw.once('connect', r));
+    raw.write(header);
+    return new Promise<string>((resolve) => {
+      const s = tlsConnect({ socket: raw, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => s.write(GET('/robots.txt')));
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('error', () => resolve(got || 'error'));
+      s.on('close', () => resolve(got || 'closed'));
+      setTimeout(() => s.destroy(), 1000);
+    });
+  };
+  assert.match(await through('PROXY TCP4 198.51.100.20 127.0.0.1 40000 443\r\n'), /^HTTP\/1\.1 200 /);
+  assert.not.match(await through('PROXY TCP4 203.0.113.20 127.0.0.1 40000 443\r\n'), /HTTP/);
+  assert.is(inst.app.metrics.rejects.get('blocked'), 1);
+  await inst.drain();
+  const { readFileSync } = await import('node:fs');
+  assert.match(readFileSync(log, 'utf8'), /^198\.51\.100\.20 - - /m);
+  assert.is(inst.app.connections, 0);
 });
 
 const here = dirname(fileURLToPath(import.meta.url));
