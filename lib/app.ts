@@ -125,10 +125,9 @@ export class App {
     this.peers.setLimits(peerLimits(cfg));
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
     this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
-    if (cfg.accessLog !== this.accessLog.target) {
-      void this.accessLog.close();
-      this.accessLog = new AccessLog(cfg.accessLog);
-    }
+    // Reopened on every reload, so logrotate can move the file and send SIGHUP (like nginx's USR1).
+    void this.accessLog.close();
+    this.accessLog = new AccessLog(cfg.accessLog);
   }
 
   /**

@@ -222,8 +222,8 @@ export function helpText(): string {
   ];
   for (const [name, def] of Object.entries(OPTIONS as Record<string, OptionDef>)) {
     const left = `  --${name}${def.arg ? ' ' + def.arg : ''}`;
-    lines.push(left.padEnd(34) + def.help);
+    lines.push(left.padEnd(38) + ' ' + def.help);
   }
-  lines.push('  --help'.padEnd(34) + 'this text');
+  lines.push('  --help'.padEnd(38) + ' this text');
   return lines.join('\n') + '\n';
 }

@@ -250,6 +250,7 @@ export class H1Conn {
     if (v === null) return;
     this.viewer = null;
     this.app.closeViewer(v, this.key);
+    if (!this.app.accessLog.enabled) return;
     this.app.accessLog.write({
       remote: this.remote, startMs: this.reqStartMs, method: this.reqMethod, target: this.reqTarget,
       protocol: this.reqProto, status: 200, bodyBytes: v.bytes, totalBytes: v.bytes, referer: this.reqReferer,
@@ -271,8 +272,10 @@ export class H1Conn {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
+  /** Keep what the stream's access-log line needs (nothing when logging is off: it costs RSS per viewer). */
   private saveRequest(p: RequestParser): void {
     this.reqStartMs = this.app.now();
+    if (!this.app.accessLog.enabled) return;
     this.reqMethod = p.method;
     this.reqTarget = p.target;
     this.reqProto = p.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
