@@ -6,12 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import type { Socket } from 'node:net';
 import { connect as tlsConnectRaw, type TLSSocket } from 'node:tls';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type Settings } from 'node:http2';
 import { start, type Instance, type StartOptions } from '../lib/start.js';
 import { parseArgs } from '../lib/config.js';
-import { DEFAULT_FACE, PALETTE, renderFace, type FaceOptions } from '../lib/face.js';
+import { DEFAULT_FACE, faceSize, PALETTE, renderFace, type FaceOptions } from '../lib/face.js';
 import { decodeOmggif, firstDifference, indicesToRgba } from './decoders.js';
 
 // ---- certificates -----------------------------------------------------------------------------------------
@@ -317,4 +318,83 @@ export function h2Stream(
       if (stopAfterFirstChunk) stream.pause();
     });
   });
+}
+
+// ---- PNG (browser screenshots) ----------------------------------------------------------------------------
+
+/** Decode an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium screenshots are) to RGBA. */
+export function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Array } {
+  if (png.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
+  let at = 8;
+  let width = 0, height = 0, colourType = 0;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const len = png.readUInt32BE(at);
+    const type = png.toString('latin1', at + 4, at + 8);
+    const data = png.subarray(at + 8, at + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      colourType = data[9]!;
+      if (data[8] !== 8 || data[12] !== 0 || (colourType !== 2 && colourType !== 6))
+        throw new Error(`PNG: unsupported depth ${data[8]} / colour type ${colourType} / interlace ${data[12]}`);
+    } else if (type === 'IDAT') idat.push(data);
+    at += 12 + len;
+  }
+  const bpp = colourType === 6 ? 4 : 3;
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  const cur = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    const src = y * (stride + 1) + 1;
+    const row = y * stride;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? cur[row + x - bpp]! : 0;
+      const b = y > 0 ? cur[row - stride + x]! : 0;
+      const c = x >= bpp && y > 0 ? cur[row - stride + x - bpp]! : 0;
+      const v = raw[src + x]!;
+      let p: number;
+      if (filter === 0) p = v;
+      else if (filter === 1) p = v + a;
+      else if (filter === 2) p = v + b;
+      else if (filter === 3) p = v + ((a + b) >> 1);
+      else {
+        const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+        p = v + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      }
+      cur[row + x] = p & 0xff;
+    }
+  }
+  if (bpp === 4) return { width, height, rgba: cur };
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0, j = 0; i < cur.length; i += 3, j += 4) {
+    rgba[j] = cur[i]!; rgba[j + 1] = cur[i + 1]!; rgba[j + 2] = cur[i + 2]!; rgba[j + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+/**
+ * The second a screenshot of the face shows, or -1 if none of [from, to] matches: each face pixel is looked up
+ * at the centre of the cell it covers in the (scaled, pixelated) screenshot, within `tolerance` per channel.
+ */
+export function secondInScreenshot(shot: { width: number; height: number; rgba: Uint8Array }, from: number, to: number, face: FaceOptions = DEFAULT_FACE, tolerance = 3): number {
+  const { width: w, height: h } = faceSize(face);
+  for (let s = from; s <= to; s++) {
+    const want = faceRgba(s, face);
+    let ok = true;
+    for (let fy = 0; fy < h && ok; fy++) {
+      const sy = Math.floor(((fy + 0.5) * shot.height) / h);
+      for (let fx = 0; fx < w; fx++) {
+        const sx = Math.floor(((fx + 0.5) * shot.width) / w);
+        const o = (sy * shot.width + sx) * 4, f = (fy * w + fx) * 4;
+        if (Math.abs(shot.rgba[o]! - want[f]!) > tolerance || Math.abs(shot.rgba[o + 1]! - want[f + 1]!) > tolerance || Math.abs(shot.rgba[o + 2]! - want[f + 2]!) > tolerance) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    if (ok) return s;
+  }
+  return -1;
 }
