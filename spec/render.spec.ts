@@ -205,7 +205,9 @@ test('render :: command-line decoders agree on frame count and pixels', () => {
       console.log(`  (skipped ${d.name}: ${d.missing})`);
       continue;
     }
-    const frames = d.decodeRgb(gif, width, height);
+    // A final-screen-only decoder (giflib's gif2rgb) also paints transparent pixels, so it can only judge
+    // a frame drawn opaquely: give it the last second's keyframe on its own.
+    const frames = d.decodeRgb(d.finalOnly ? renderFiniteGif(from + seconds - 1, 1, o) : gif, width, height);
     if (!d.finalOnly) {
       assert.is(frames.length, seconds, `${d.name}: frame count`);
       for (let k = 0; k < seconds; k++) assert.is(firstDifference(frames[k]!, want[k]!), -1, `${d.name}: frame ${k}`);
