@@ -212,12 +212,12 @@ function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clien
   const win = perSecond.filter((s) => s.sec >= windowFrom && s.sec <= windowTo);
   const delay = new Hist(-50, 1000);
   const ttff = new Hist(0, 5000);
-  let expected = 0; let hit = 0; let frames = 0; let keys = 0; let dup = 0; let bytes = 0; let lastSum = 0;
+  let expected = 0; let hit = 0; let frames = 0; let keys = 0; let dup = 0; let bytes = 0; let lastSum = 0; let lastN = 0;
   for (const s of perSecond) ttff.merge(s.ttff);
   for (const s of win) {
     delay.merge(s.delay);
     expected += s.expected; hit += s.hit; frames += s.frames; keys += s.keys; dup += s.dup; bytes += s.bytes;
-    lastSum += s.delay.total > 0 ? s.delay.max : 0;
+    if (s.delay.total > 0) { lastSum += s.delay.max; lastN++; }
   }
   const sum = (k) => finals.reduce((a, f) => a + f[k], 0);
   const addObj = (k) => finals.reduce((a, f) => { for (const [x, n] of Object.entries(f[k])) a[x] = (a[x] ?? 0) + n; return a; }, {});
@@ -228,7 +228,7 @@ function summarize({ opts, procs, perSecond, windowFrom, windowTo, server, clien
     streamErrors: addObj('streamErrors'),
     frames: { expected, delivered: hit, missed: Math.max(0, expected - hit), total: frames, keyframes: keys, duplicates: dup },
     viewersWithMissed: sum('withMissed'), maxMissedPerViewer: Math.max(0, ...finals.map((f) => f.maxMissed)),
-    delayMs: { p50: delay.percentile(0.5), p90: delay.percentile(0.9), p99: delay.percentile(0.99), max: delay.percentile(1), last: win.length ? lastSum / win.length : null },
+    delayMs: { p50: delay.percentile(0.5), p90: delay.percentile(0.9), p99: delay.percentile(0.99), max: delay.percentile(1), last: lastN ? lastSum / lastN : null },
     ttffMs: { count: ttff.total, p50: ttff.percentile(0.5), p99: ttff.percentile(0.99), max: ttff.percentile(1) },
     bytesPerViewerSecond: expected > 0 ? bytes / expected : null,
     slow: finals.reduce((a, f) => { for (const k of Object.keys(f.slow)) a[k] = (a[k] ?? 0) + f.slow[k]; return a; }, {}),
@@ -276,8 +276,11 @@ export function formatSummary(r) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   let opts;
   try { opts = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`load: ${e.message}`); process.exit(2); }
-  if (opts.json) opts.quiet = opts.quiet || false;
   const r = await runLoad(opts);
   console.log(formatSummary(r));
   if (opts.json) console.log(JSON.stringify(r));
+  // Exit status 1 when the run itself says something is wrong: not every viewer streaming every frame.
+  const bad = r.connected < r.opened || r.frames.expected === 0 || r.frames.missed > 0 || Object.keys(r.streamErrors).length > 0 ||
+    r.samples.ok !== r.samples.count || r.samples.count === 0;
+  process.exitCode = bad ? 1 : 0;
 }
