@@ -179,11 +179,19 @@ export async function runLoad(opts) {
     if (!opts.quiet) {
       const inWin = sec >= windowFrom && sec <= windowTo ? '*' : ' ';
       opts.log(`${inWin}${new Date(sec * 1000).toISOString().slice(11, 19)} open ${s.open} frames ${s.hit}/${s.expected}` +
-        ` (key ${s.keys}, dup ${s.dup}) missed ${s.missed} delay p50 ${fmt(delay.percentile(0.5))} p99 ${fmt(delay.percentile(0.99))}` +
-        ` max ${fmt(delay.percentile(1))} ms` + (ttff.total ? ` | new ${ttff.total} ttff p50 ${fmt(ttff.percentile(0.5))} p99 ${fmt(ttff.percentile(0.99))} ms` : ''));
+        ` (key ${s.keys}, dup ${s.dup}) missed ${s.missed} delay p50 ${fmt(delay.percentile(0.5))} p90 ${fmt(delay.percentile(0.9))}` +
+        ` p99 ${fmt(delay.percentile(0.99))} max ${fmt(delay.percentile(1))} ms` +
+        (ttff.total ? ` | new ${ttff.total} ttff p50 ${fmt(ttff.percentile(0.5))} p99 ${fmt(ttff.percentile(0.99))} ms` : '') + serverLine(sec));
     }
     if (windowFrom === Infinity && Date.now() > rampDeadline) { rampTimedOut = true; startWindow(); }
     maybeStop();
+  }
+
+  // Server CPU over [sec - 0.5, sec + 0.5] (the tick at sec inside) and RSS at sec + 0.5, when sampled.
+  function serverLine(sec) {
+    const a = server.get(sec - 1); const b = server.get(sec);
+    if (!a || !b) return '';
+    return ` | server CPU ${fmt(100 * (b.runS - a.runS))}% RSS ${fmt(b.rssKB / 1024)} MB`;
   }
 
   function maybeStop() {
