@@ -15,7 +15,7 @@ import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from './peers.js';
 import { H1Conn, STATE, type CloseReason } from './conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from './viewer.js';
 import type { Config } from './config.js';
-import type { FaceOptions } from './face.js';
+import { DEFAULT_FACE, type FaceOptions } from './face.js';
 import type { RouteContext } from './routes.js';
 import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
 import { adoptH2, createH2 } from './http2.js';
@@ -115,6 +115,7 @@ export class App {
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
     this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
     this.rssBytes = rss(0);
+    this.channels.pin(DEFAULT_FACE, this.second);
   }
 
   /** Swap in a new config (SIGHUP). Lists were loaded and checked by the caller, so this cannot fail halfway. */
@@ -362,7 +363,7 @@ export class App {
 
   /** After the tick: render and encode second `t` for every channel, ahead of its boundary. */
   prepare = (t: number): void => {
-    for (const ch of this.channels.channels.values()) ch.prepare(t);
+    for (const ch of this.channels.channels.values()) if (ch.viewers.length > 0) ch.prepare(t);
   };
 
   /** Stop taking viewers and end every stream with the trailer; resolves when all connections closed. */

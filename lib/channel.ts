@@ -56,7 +56,7 @@ export class Channel {
 
   /** Make `second` current: the prepared frames if they are for it, else render now (late or first tick). */
   advance(second: number): Frames {
-    if (this.current.second === second) return this.current;
+    if (second <= this.current.second) return this.current;
     const ready = this.next?.second === second ? this.next : null;
     this.current = ready ?? this.render(second, this.current.second === second - 1 ? this.current : null);
     this.next = null;
@@ -125,7 +125,7 @@ export class ChannelRegistry {
     this.maxChannels = maxChannels;
   }
 
-  /** The channel for `face`, created if there is room; null when the bound is reached. */
+  /** The channel for `face` showing `second`, created if there is room; null when the bound is reached. */
   acquire(face: FaceOptions, second: number): Channel | null {
     const key = faceKey(face);
     let ch = this.channels.get(key);
@@ -133,13 +133,24 @@ export class ChannelRegistry {
       if (this.channels.size >= this.maxChannels) return null;
       ch = new Channel(face, second);
       this.channels.set(key, ch);
-    }
+    } else ch.advance(second); // an idle channel is not prepared every second: catch up now
     return ch;
   }
 
+  /**
+   * Keep a channel even while nobody watches (the default face): the first viewer after a quiet spell
+   * does not pay for creating it, and start-up warms the encoder on it.
+   */
+  pin(face: FaceOptions, second: number): void {
+    this.acquire(face, second);
+    this.pinned = faceKey(face);
+  }
+
+  private pinned = '';
+
   /** Drop channels nobody watches. */
   sweep(): void {
-    for (const [key, ch] of this.channels) if (ch.viewers.length === 0) this.channels.delete(key);
+    for (const [key, ch] of this.channels) if (ch.viewers.length === 0 && key !== this.pinned) this.channels.delete(key);
   }
 
   get viewerCount(): number {

@@ -72,28 +72,41 @@ const STREAM_HEADERS: [string, string][] = [
 ];
 
 export class Responses {
+  /** The second the tick says it is, and the second the table was built for (built on first use). */
   private second = -1;
+  private builtFor = -1;
   private readonly bodies = bodies();
   private readonly names = Object.keys(this.bodies) as CannedName[];
   /** name → [close, close+HEAD, keep-alive, keep-alive+HEAD]: looked up per request without allocating. */
   private readonly table = new Map<string, Buffer[]>();
   private date = '';
-  /** `HTTP/1.1 200` head of a stream: no Content-Length, no chunking, Connection: close. */
-  streamHead: Buffer = Buffer.alloc(0);
+  private head: Buffer = Buffer.alloc(0);
 
   constructor(unixSeconds: number) {
     this.refresh(unixSeconds);
   }
 
   get dateString(): string {
+    this.build();
     return this.date;
   }
 
-  /** Rebuild for a new second (from the clock's tick). A few dozen small buffers. */
+  /** `HTTP/1.1 200` head of a stream: no Content-Length, no chunking, Connection: close. */
+  get streamHead(): Buffer {
+    this.build();
+    return this.head;
+  }
+
+  /** A new second (from the clock's tick). The table is rebuilt lazily, so an idle server builds nothing. */
   refresh(unixSeconds: number): void {
-    if (unixSeconds === this.second) return;
     this.second = unixSeconds;
-    const date = (this.date = httpDate(unixSeconds));
+  }
+
+  /** A few dozen small buffers, once per second at most, and only in seconds that answer something. */
+  private build(): void {
+    if (this.builtFor === this.second) return;
+    this.builtFor = this.second;
+    const date = (this.date = httpDate(this.second));
     this.table.clear();
     for (const name of this.names) {
       const b = this.bodies[name];
@@ -108,19 +121,22 @@ export class Responses {
       const r = buildResponse(status, date, { keepAlive: false, contentType: TEXT, body: `${name}\n` });
       this.table.set(name, [r, r, r, r]);
     }
-    this.streamHead = streamHead(date);
+    this.head = streamHead(date);
   }
 
   get(name: CannedName, keepAlive: boolean, head: boolean): Buffer {
+    if (this.builtFor !== this.second) this.build();
     return this.table.get(name)![(keepAlive ? 2 : 0) + (head ? 1 : 0)]!;
   }
 
   fault(name: FaultName): Buffer {
+    this.build();
     return this.table.get(name)![0]!;
   }
 
   /** A redirect carries the request's own host and path: built per request (rare, and bounded by the parser). */
   redirect(host: string, target: string, keepAlive: boolean): Buffer {
+    this.build();
     return buildResponse(308, this.date, { keepAlive, contentType: TEXT, body: 'use https\n', headers: [['Location', `https://${host}${target}`]] });
   }
 
