@@ -15,6 +15,7 @@ export const PAGE_HTML = `<!doctype html>
   html, body { margin: 0; height: 100%; background: #101418; color: #c8d0d8; font: 16px/1.5 system-ui, sans-serif; }
   main { min-height: 100%; display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 1.5rem; }
   #clock { image-rendering: pixelated; width: min(90vw, 640px); height: auto; }
+  p { max-width: 40rem; margin: 0; padding: 0 1rem; text-align: center; }
   code { background: #1c2228; padding: .1em .3em; border-radius: 3px; }
   a { color: #8cc4ff; }
 </style>
