@@ -1,0 +1,375 @@
+#!/usr/bin/env node
+// TLS benchmark: full ECDSA P-256 handshakes per server CPU-second, timegif vs nginx (one worker, same
+// certificate, TLS defaults) vs a bare node:tls server (the Node floor), then RSS per idle
+// TLS viewer (HTTP/1.1 over TLS and h2).
+//
+//   node perf/tls-bench.mjs            (build first: npx tsc -p .)
+//   SECONDS=10 ROUNDS=2 CLIENTS=2 INFLIGHT=8 VIEWERS=2000 NO_RECORD=1 node perf/tls-bench.mjs
+//
+// Handshakes: CLIENTS processes each keep INFLIGHT connections going: connect (no session offered, so every
+// handshake is full), wait for secureConnect, end, wait for the server's close; count completions. The
+// server's CPU (utime + stime of its processes, /proc/PID/stat) is read at the start and end of the window.
+// Checked first: both servers present the same certificate, negotiate TLS 1.3 with an ECDSA P-256 key, and
+// never resume a session. Viewers: VIEWERS streams from client processes, each on its own connection;
+// RSS is taken before and once every stream has frames; also checked through /metrics.
+
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer, connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { connect as h2Connect } from 'node:http2';
+import { X509Certificate } from 'node:crypto';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const env = (k, d) => (process.env[k] === undefined ? d : Number(process.env[k]));
+const SECONDS = env('SECONDS', 10);
+const ROUNDS = env('ROUNDS', 2);
+const CLIENTS = env('CLIENTS', 2);
+const INFLIGHT = env('INFLIGHT', 8);
+const VIEWERS = env('VIEWERS', 2000);
+const VIEWER_PROCS = env('VIEWER_PROCS', 2);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** What the checks saw, per server: `TLSv1.3 TLS_AES_256_GCM_SHA384`. */
+const checked = {};
+
+// ---- client processes -------------------------------------------------------------------------------------
+
+if (process.argv[2] === 'handshake-client') {
+  const port = Number(process.argv[3]);
+  let counting = false;
+  let count = 0;
+  let errors = 0;
+  let stop = false;
+  const one = () => {
+    if (stop) return;
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    let ok = false;
+    s.once('secureConnect', () => {
+      ok = true;
+      s.end();
+    });
+    s.on('error', () => undefined);
+    s.once('close', () => {
+      if (counting) ok ? count++ : errors++;
+      setImmediate(one);
+    });
+    s.resume();
+  };
+  for (let i = 0; i < INFLIGHT; i++) one();
+  process.on('message', (m) => {
+    if (m === 'start') {
+      counting = true;
+      count = errors = 0;
+    } else if (m === 'stop') {
+      counting = false;
+      process.send({ count, errors }, () => {
+        stop = true;
+        process.exit(0);
+      });
+    }
+  });
+} else if (process.argv[2] === 'viewer-client') {
+  const [, , , kind, port, n] = process.argv;
+  const got = new Array(Number(n)).fill(0);
+  const keep = [];
+  for (let i = 0; i < Number(n); i++) {
+    if (kind === 'h1') {
+      const s = tlsConnect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      s.on('secureConnect', () => s.write('GET /time.gif HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+      s.on('data', (c) => (got[i] += c.length));
+      s.on('error', () => undefined);
+      keep.push(s);
+    } else {
+      const sess = h2Connect(`https://localhost:${port}`, { rejectUnauthorized: false, servername: 'localhost' });
+      sess.on('error', () => undefined);
+      const st = sess.request({ ':path': '/time.gif' });
+      st.on('data', (c) => (got[i] += c.length));
+      st.on('error', () => undefined);
+      keep.push(sess);
+    }
+    if (i % 100 === 99) await sleep(20);
+  }
+  process.on('message', (m) => {
+    if (m === 'report') process.send({ receiving: got.filter((b) => b > 0).length, bytes: got.reduce((a, b) => a + b, 0) });
+    if (m === 'exit') process.exit(0);
+  });
+  process.send('ready');
+} else await main();
+
+// ---- servers ----------------------------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Every pid of a process tree (nginx master + worker), from /proc/PID/task/TID/children. */
+function tree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const c of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+function cpuSeconds(pid) {
+  let ticks = 0;
+  for (const p of tree(pid)) {
+    const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(rest[11]) + Number(rest[12]); // utime, stime (fields 14, 15)
+  }
+  return ticks / CLK_TCK;
+}
+
+function rssBytes(pid) {
+  let kb = 0;
+  for (const p of tree(pid)) kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+  return kb * 1024;
+}
+
+async function startTimegif(cert, extra = []) {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/server.js'), 'serve', '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
+    '--cert', cert.cert, '--key', cert.key, '--conn-rate-per-ip', '1000000', '--max-streams-per-ip', '1000000', ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const urls = await new Promise((resolve, reject) => {
+    let buf = '';
+    const found = {};
+    child.stdout.on('data', (d) => {
+      buf += d;
+      for (const m of buf.matchAll(/listening on (https?):\/\/([\d.]+):(\d+)/g)) found[m[1]] = Number(m[3]);
+      if (found.http && found.https) resolve(found);
+    });
+    child.once('exit', (c) => reject(new Error(`timegif exited with ${c}`)));
+  });
+  child.stdout.resume();
+  return { name: 'timegif', pid: child.pid, port: urls.https, httpPort: urls.http, stop: () => stopChild(child) };
+}
+
+async function startNginx(cert) {
+  const prefix = mkdtempSync(join(tmpdir(), 'tls-bench-nginx-'));
+  mkdirSync(join(prefix, 'logs'));
+  const port = await freePort();
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(conf, `worker_processes 1;
+daemon off;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+error_log ${prefix}/logs/error.log warn;
+pid ${prefix}/nginx.pid;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy; fastcgi_temp_path ${prefix}/fcgi;
+  uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${cert.cert};
+    ssl_certificate_key ${cert.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    # Defaults otherwise (no session cache; TLS 1.3 tickets issued, as Node does): clients never resume.
+    location / { return 404; }
+  }
+}
+`);
+  const child = spawn('nginx', ['-p', prefix, '-e', join(prefix, 'logs/error.log'), '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; ; i++) {
+    const up = await new Promise((r) => {
+      const s = netConnect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (up) break;
+    if (i === 100 || child.exitCode !== null) throw new Error(`nginx did not start (see above); config ${conf}`);
+    await sleep(50);
+  }
+  return { name: 'nginx', pid: child.pid, port, stop: async () => { await stopChild(child); rmSync(prefix, { recursive: true, force: true }); } };
+}
+
+/** The floor for Node: tls.createServer with the same certificate, ALPN http/1.1, closing after the handshake. */
+async function startNodeTls(cert) {
+  const code = `import { createServer } from 'node:tls'; import { readFileSync } from 'node:fs';
+    const srv = createServer({ cert: readFileSync(${JSON.stringify(cert.cert)}), key: readFileSync(${JSON.stringify(cert.key)}), ALPNProtocols: ['http/1.1'] },
+      (s) => { s.on('error', () => {}); s.resume(); s.on('end', () => s.end()); });
+    srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(/port (\d+)/.exec(String(d))[1]))));
+  return { name: 'node-tls', pid: child.pid, port, stop: () => stopChild(child) };
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+// ---- check, then time -------------------------------------------------------------------------------------
+
+function handshakeInfo(port) {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    s.once('secureConnect', () => {
+      const c = s.getPeerX509Certificate();
+      const info = { protocol: s.getProtocol(), fingerprint: c.fingerprint256, keyType: c.publicKey.asymmetricKeyType,
+        curve: c.publicKey.asymmetricKeyDetails?.namedCurve, reused: s.isSessionReused(), cipher: s.getCipher().name };
+      s.destroy();
+      resolve(info);
+    });
+    s.once('error', reject);
+  });
+}
+
+async function checkServer(srv, certFp) {
+  for (let i = 0; i < 3; i++) {
+    const h = await handshakeInfo(srv.port);
+    const bad = h.protocol !== 'TLSv1.3' ? `protocol ${h.protocol}` : h.fingerprint !== certFp ? 'another certificate'
+      : h.keyType !== 'ec' || h.curve !== 'prime256v1' ? `key ${h.keyType}/${h.curve}` : h.reused ? 'session reused' : null;
+    if (bad) throw new Error(`${srv.name}: check failed: ${bad}`);
+    checked[srv.name] = `${h.protocol} ${h.cipher}`;
+    if (i === 0) console.log(`  ${srv.name}: ${h.protocol} ${h.cipher}, ECDSA ${h.curve}, same certificate, no resumption`);
+  }
+}
+
+async function timeHandshakes(srv) {
+  const clients = Array.from({ length: CLIENTS }, () => spawn(process.execPath, [SELF, 'handshake-client', String(srv.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  await sleep(1500); // warm up: connections flowing, JIT and session state settled
+  const cpu0 = cpuSeconds(srv.pid);
+  const t0 = process.hrtime.bigint();
+  for (const c of clients) c.send('start');
+  await sleep(SECONDS * 1000);
+  const results = await Promise.all(clients.map((c) => new Promise((r) => { c.once('message', r); c.send('stop'); })));
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = cpuSeconds(srv.pid) - cpu0;
+  await Promise.all(clients.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  const count = results.reduce((a, r) => a + r.count, 0);
+  const errors = results.reduce((a, r) => a + r.errors, 0);
+  return { count, errors, wall, cpu, perCpuS: count / cpu, perS: count / wall };
+}
+
+async function metricsOf(port) {
+  const text = await new Promise((resolve, reject) => {
+    const s = netConnect(port, '127.0.0.1', () => s.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    let b = '';
+    s.on('data', (d) => (b += d));
+    s.on('end', () => resolve(b));
+    s.on('error', reject);
+  });
+  const v = (re) => Number(re.exec(text)?.[1] ?? NaN);
+  return { h1tls: v(/timegif_viewers\{transport="h1_tls"\} (\d+)/), h2: v(/timegif_viewers\{transport="h2"\} (\d+)/) };
+}
+
+async function viewerRss(cert, kind) {
+  const srv = await startTimegif(cert, ['--max-viewers', String(VIEWERS + 1000)]);
+  await sleep(1500);
+  const before = rssBytes(srv.pid);
+  const per = Math.ceil(VIEWERS / VIEWER_PROCS);
+  const clients = [];
+  for (let i = 0, left = VIEWERS; left > 0; i++, left -= per) {
+    const c = spawn(process.execPath, [SELF, 'viewer-client', kind, String(srv.port), String(Math.min(per, left))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise((r) => c.once('message', r));
+    clients.push(c);
+  }
+  // Check: every stream receiving, the server counts them all; then let them idle through a few frames.
+  let receiving = 0;
+  for (let i = 0; i < 40 && receiving < VIEWERS; i++) {
+    await sleep(500);
+    const reps = await Promise.all(clients.map((c) => new Promise((r) => { c.once('message', r); c.send('report'); })));
+    receiving = reps.reduce((a, r) => a + r.receiving, 0);
+  }
+  const m = await metricsOf(srv.httpPort);
+  const counted = kind === 'h1' ? m.h1tls : m.h2;
+  if (receiving !== VIEWERS || counted !== VIEWERS) throw new Error(`${kind}: ${receiving} streams receiving, server counts ${counted}, want ${VIEWERS}`);
+  await sleep(3000);
+  const after = rssBytes(srv.pid);
+  for (const c of clients) c.send('exit');
+  await srv.stop();
+  return { kind, before, after, perViewer: (after - before) / VIEWERS };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'tls-bench-'));
+  const cert = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', cert.key,
+    '-out', cert.cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'pipe' });
+  const fp = new X509Certificate(readFileSync(cert.cert)).fingerprint256;
+  const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.replace('nginx version: ', '').trim();
+  const load0 = loadavg()[0];
+  console.log(`TLS handshakes: ${ROUNDS} rounds × ${SECONDS} s, ${CLIENTS} client processes × ${INFLIGHT} in flight`);
+  const rows = { timegif: [], nginx: [], 'node-tls': [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const start of [startTimegif, startNginx, startNodeTls]) {
+        const srv = await start(cert);
+        try {
+          if (round === 0) await checkServer(srv, fp);
+          const r = await timeHandshakes(srv);
+          if (r.count === 0 || r.errors > r.count / 100) throw new Error(`${srv.name}: ${r.count} handshakes, ${r.errors} failed`);
+          rows[srv.name].push(r);
+          console.log(`  round ${round + 1} ${srv.name.padEnd(8)} ${r.count} handshakes in ${r.wall.toFixed(1)} s, server CPU ${r.cpu.toFixed(2)} s: ${Math.round(r.perCpuS)} /CPU-s, ${Math.round(r.perS)} /s (${r.errors} failed)`);
+        } finally {
+          await srv.stop();
+        }
+      }
+    }
+    console.log(`RSS per idle TLS viewer, ${VIEWERS} viewers, one connection each`);
+    const rss = [];
+    for (const kind of ['h1', 'h2']) {
+      const r = await viewerRss(cert, kind);
+      rss.push(r);
+      console.log(`  ${kind === 'h1' ? 'HTTP/1.1 over TLS' : 'h2'}: RSS ${(r.before / 2 ** 20).toFixed(1)} → ${(r.after / 2 ** 20).toFixed(1)} MiB: ${(r.perViewer / 1024).toFixed(1)} KiB per viewer`);
+    }
+    if (!process.env.NO_RECORD) record(rows, rss, nginxVersion, [load0, loadavg()[0]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function record(rows, rss, nginxVersion, load) {
+  const sum = (rs, k) => rs.reduce((a, r) => a + r[k], 0);
+  const agg = (name) => ({ count: sum(rows[name], 'count'), cpu: sum(rows[name], 'cpu'), wall: sum(rows[name], 'wall') });
+  const n = agg('nginx');
+  const nRate = n.count / n.cpu;
+  const row = (name) => {
+    const a = agg(name);
+    const rate = a.count / a.cpu;
+    return `| ${name} | ${a.count} | ${a.cpu.toFixed(2)} | ${Math.round(rate)} | ${Math.round(a.count / a.wall)} | ${(rate / nRate).toFixed(2)}× |`;
+  };
+  const lines = [
+    '',
+    `## TLS: handshakes per CPU-second vs nginx, RSS per TLS viewer (${new Date().toISOString()})`,
+    '',
+    `Command: \`node perf/tls-bench.mjs\` (SECONDS=${SECONDS} ROUNDS=${ROUNDS} CLIENTS=${CLIENTS} INFLIGHT=${INFLIGHT} VIEWERS=${VIEWERS})  `,
+    `Node ${process.version}, ${nginxVersion || 'nginx'} (1 worker, TLS defaults), ${cpus().length} × ${cpus()[0]?.model.trim()}, ` +
+      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (shared 2-core VPS; the client processes run on the same cores; ` +
+      `1-min load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end).  `,
+    `Checked first: the same self-signed ECDSA P-256 certificate on each, ${Object.entries(checked).map(([k, v]) => `${k} ${v}`).join(', ')}, no session resumption. ` +
+      'Each connection: full handshake, client ends, server closes. Server CPU = utime + stime of its processes from /proc.',
+    '',
+    '| server | handshakes | server CPU s | handshakes / CPU-s | handshakes / s (wall) | vs nginx |',
+    '|---|---:|---:|---:|---:|---:|',
+    row('timegif'),
+    row('nginx'),
+    row('node-tls'),
+    '',
+    `Per round: ${['timegif', 'nginx', 'node-tls'].map((k) => `${k} ${rows[k].map((r) => Math.round(r.perCpuS)).join(', ')}`).join('; ')} handshakes/CPU-s.`,
+    '',
+    '| viewers (timegif, one TLS connection each) | RSS before | RSS with viewers | per viewer |',
+    '|---|---:|---:|---:|',
+    ...rss.map((r) => `| ${VIEWERS} × ${r.kind === 'h1' ? 'HTTP/1.1 over TLS' : 'h2'} | ${(r.before / 2 ** 20).toFixed(1)} MiB | ${(r.after / 2 ** 20).toFixed(1)} MiB | ${(r.perViewer / 1024).toFixed(1)} KiB |`),
+    '',
+  ];
+  appendFileSync(join(ROOT, 'perf/RESULTS.md'), lines.join('\n'));
+  console.log('appended to perf/RESULTS.md');
+}
