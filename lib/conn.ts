@@ -42,6 +42,8 @@ export class H1Conn {
   private requests = 0;
   private proxyBuf: Buffer | null = null;
   private inputAfterStream = 0;
+  /** The last chunk held bytes past the request just parsed (pipelining, a body): no abortive close then. */
+  private trailing = false;
   private viewer: Viewer | null = null;
   /** The request being answered, for the access log of a stream (logged at close). */
   private reqStartMs = 0;
@@ -112,6 +114,7 @@ export class H1Conn {
       }
       app.metrics.requests++;
       this.requests++;
+      this.trailing = p.consumed < chunk.length;
       if (!this.answer(p)) return;
       const rest = p.consumed < chunk.length ? chunk.subarray(p.consumed) : null;
       p.reset();
@@ -138,7 +141,7 @@ export class H1Conn {
       if (r.junk !== null) {
         // Junk: counted and sampled, never logged line by line.
         app.metrics.reject(r.junk);
-        app.faults.note(r.junk, this.remote, `${p.host ?? '-'} ${p.target}`);
+        app.faults.note(r.junk, this.remote, p.host ?? '-', p.target);
       } else this.logRequest(p, r.status, app.now());
       app.metrics.response(r.status);
       const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive) : app.responses.get(r.name, keepAlive, isHead);
@@ -180,6 +183,21 @@ export class H1Conn {
 
   private reply(buf: Buffer, keepAlive: boolean, status: number): boolean {
     if (!keepAlive) {
+      // Like nginx for a request that can have nothing after it: write and close at once, no half-close and
+      // lingering (it halves the system calls of a connection-per-request flood). Only when the response went
+      // straight into the kernel and nothing unread is pending, which would turn the close into a reset.
+      if (this.transport === TRANSPORT.H1 && !this.trailing && !this.parser!.hasBody) {
+        this.socket.write(buf);
+        if (this.socket.writableLength === 0) {
+          this.close('done');
+          return false;
+        }
+        this.state = STATE.CLOSING;
+        this.parser = null;
+        this.deadlineMs = this.app.now() + LINGER_MS;
+        this.socket.end();
+        return false;
+      }
       this.endWith(buf, status);
       return false;
     }
@@ -226,7 +244,7 @@ export class H1Conn {
     if (this.state === STATE.CLOSING) this.close('linger-timeout');
     else if (this.state === STATE.HEAD && this.parser !== null && this.parser.headerBytes > 0) {
       this.app.metrics.reject('header-timeout');
-      this.app.faults.note('header-timeout', this.remote, `${this.parser.headerBytes} bytes of head`);
+      this.app.faults.note('header-timeout', this.remote, String(this.parser.headerBytes), 'bytes of head');
       this.endWith(this.app.responses.fault('timeout'), 408);
       this.deadlineMs = nowMs + LINGER_MS;
     } else this.close(this.requests === 0 ? 'header-timeout' : 'idle-timeout');

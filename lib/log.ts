@@ -101,12 +101,12 @@ export class FaultLog {
   private readonly counts = new Map<string, number>();
   private readonly samples = new Map<string, string>();
 
-  /** Count one fault; the first of the interval keeps `who` and `what` (cut short) as its sample. Allocates nothing after the first. */
-  note(reason: string, who: string, what: string): void {
+  /** Count one fault; the first of the interval keeps `who`, `what` and `more` (cut short) as its sample. Allocates nothing after the first. */
+  note(reason: string, who: string, what: string, more = ''): void {
     const n = this.counts.get(reason);
     if (n === undefined) {
       this.counts.set(reason, 1);
-      this.samples.set(reason, `${who} ${logField(what, 200)}`);
+      this.samples.set(reason, `${who} ${logField(more === '' ? what : `${what} ${more}`, 200)}`);
     } else this.counts.set(reason, n + 1);
   }
 
