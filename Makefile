@@ -3,7 +3,7 @@ NODE ?= node
 LISTEN ?= 127.0.0.1:8080
 ARGS ?=
 
-.PHONY: run test build bench clean install
+.PHONY: run test build bench clean install flame doctor 0x
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -22,6 +22,10 @@ test: build
 
 bench: build
 	$(MAKE) -C perf bench
+
+# Profiles of the server under the load tool (clinic flame / clinic doctor / 0x); reports under perf/out/.
+flame doctor 0x: build
+	$(MAKE) -C perf $@
 
 clean:
 	rm -rf dist perf/out
