@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../lib/config.js';
-import { ROOT, SERVER_JS, freePorts, get, has, makeCert, run, tmpDir, walkGif } from './procs.js';
+import { ROOT, SERVER_JS, freePorts, get, has, run, tmpDir, walkGif } from './procs.js';
+import { makeCert } from './helpers.js';
 
 const DEPLOY = join(ROOT, 'deploy');
 const UNITS = ['timegif.service', 'timegif-nosocket.service', 'timegif.socket', 'timegif-https.socket'];
@@ -119,7 +120,7 @@ test('deploy :: every sysctl in the drop-in exists, parses and says why', () => 
 
 async function socketActivated(extra: string[]): Promise<void> {
   const dir = tmpDir('sa');
-  const { cert, key } = makeCert(dir);
+  const { cert, key } = makeCert(['localhost'], dir);
   const [p1, p2] = await freePorts(2);
   const p = run('systemd-socket-activate', [
     '-l', `127.0.0.1:${p1}`, '-l', `127.0.0.1:${p2}`, '--fdname=http:https',

@@ -91,18 +91,6 @@ export function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** A self-signed ECDSA P-256 certificate for localhost, made with openssl. */
-export function makeCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
-    '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-  ], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-  return { cert, key };
-}
-
 /** Ports that were free a moment ago (for tools that need a number up front). */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(

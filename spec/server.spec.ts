@@ -1,7 +1,8 @@
 // Wire specs for the HTTP/1 server: exact bytes over real sockets, statuses and closes asserted.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawClient, startTest, frameEnds, prologueEnd } from './wire.js';
+import { RawClient, startTest } from './wire.js';
+import { walkGif } from './procs.js';
 import { decodeOmggif, indicesToRgba, firstDifference } from './decoders.js';
 import { DEFAULT_FACE, PALETTE, renderFace, type FaceOptions } from '../lib/face.js';
 import { HEADER_TIMEOUT_MS } from '../lib/limits.js';
@@ -31,8 +32,7 @@ const GET = (path: string, host = 'localhost', extra = ''): string => `GET ${pat
 /** The stream body (after the head) with a trailer appended, so a file decoder can read it. */
 function asGif(c: RawClient): Buffer {
   const body = c.data.subarray(c.headEnd);
-  const ends = frameEnds(body, prologueEnd(body, 0));
-  return Buffer.concat([body.subarray(0, ends[ends.length - 1]), Buffer.from([0x3b])]);
+  return Buffer.concat([body.subarray(0, walkGif(body).consumed), Buffer.from([0x3b])]);
 }
 
 function expectFace(rgba: Uint8Array, second: number, face: FaceOptions = DEFAULT_FACE, what = ''): void {
@@ -44,7 +44,7 @@ test('server :: the head and the first frame arrive in one write', async () => {
   const { inst, port } = await startTest([], clock);
   const c = await RawClient.open(port);
   c.send(GET('/time.gif'));
-  await c.until(() => c.headEnd > 0 && frameEnds(c.data.subarray(c.headEnd), prologueEnd(c.data.subarray(c.headEnd), 0)).length >= 1);
+  await c.until(() => c.headEnd > 0 && c.data.length > c.headEnd + 13 && walkGif(c.data.subarray(c.headEnd)).frames.length >= 1);
   assert.is(c.chunks, 1, 'head + prologue + keyframe in one segment');
   const head = c.text.slice(0, c.headEnd);
   assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
@@ -69,13 +69,12 @@ test('server :: every tick sends the delta that composites to that second, delta
   await c.until(() => c.headEnd > 0 && c.data.length > c.headEnd + 100);
   const first = Math.floor(now / 1000);
   await tick(inst, 65); // crosses a minute boundary
-  const body = c.data.subarray(c.headEnd);
-  const ends = frameEnds(body, prologueEnd(body, 0));
-  assert.is(ends.length, 66);
+  const frames = walkGif(c.data.subarray(c.headEnd)).frames;
+  assert.is(frames.length, 66);
   const gif = decodeOmggif(asGif(c));
   gif.frames.forEach((f, k) => expectFace(f.rgba, first + k, DEFAULT_FACE, `frame ${k}`));
-  const sizes = ends.slice(1).map((e, k) => e - ends[k]!);
-  const full = ends[0]! - prologueEnd(body, 0);
+  const sizes = frames.slice(1).map((f) => f.length);
+  const full = frames[0]!.length;
   assert.ok(Math.max(...sizes) < full, `deltas (${Math.max(...sizes)} B) smaller than a keyframe (${full} B)`);
   assert.ok(gif.frames.slice(1).every((f) => f.delayCs <= 2 && f.disposal === 1), 'short delay, disposal 1');
   assert.is(inst.app.metrics.framesDelta, 65);
@@ -91,7 +90,7 @@ test('server :: the live stream with the wall clock shows the second it was sent
   c.socket.on('data', () => {
     const body = c.data.subarray(c.headEnd);
     if (c.headEnd < 0 || body.length < 13) return;
-    const n = frameEnds(body, prologueEnd(body, 0)).length;
+    const n = walkGif(body).frames.length;
     while (seen < n) {
       arrivals.push(Date.now());
       seen++;
@@ -276,10 +275,10 @@ test('server :: drain ends every stream with the trailer after a whole frame', a
     await c.untilClosed();
     assert.is(c.closeKind, 'end', 'closed cleanly');
     const body = c.data.subarray(c.headEnd);
-    const ends = frameEnds(body, prologueEnd(body, 0));
-    assert.is(ends.length, 3);
-    assert.is(body.length, ends[2]! + 1);
-    assert.is(body[body.length - 1], 0x3b);
+    const w = walkGif(body);
+    assert.is(w.frames.length, 3);
+    assert.ok(w.trailer, 'the trailer follows the last whole frame');
+    assert.is(w.consumed, body.length, 'and is the last byte');
   }
   assert.is(inst.app.connections, 0);
 });

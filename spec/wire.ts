@@ -106,34 +106,3 @@ export async function startTest(args: string[] = [], opts: StartOptions = {}): P
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   return { inst, port: addr.port, logs };
 }
-
-/** Walk a GIF stream after its prologue: returns offsets just past each complete frame (image data terminator). */
-export function frameEnds(gif: Buffer, start: number): number[] {
-  const ends: number[] = [];
-  let i = start;
-  for (;;) {
-    if (i >= gif.length) return ends;
-    const b = gif[i]!;
-    if (b === 0x21) {
-      // extension: label, then sub-blocks
-      let j = i + 2;
-      while (j < gif.length && gif[j] !== 0) j += gif[j]! + 1;
-      if (j >= gif.length) return ends;
-      i = j + 1;
-    } else if (b === 0x2c) {
-      if (i + 10 >= gif.length) return ends;
-      const packed = gif[i + 9]!;
-      let j = i + 10 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0) + 1; // + LZW min code size
-      while (j < gif.length && gif[j] !== 0) j += gif[j]! + 1;
-      if (j >= gif.length) return ends;
-      i = j + 1;
-      ends.push(i);
-    } else return ends; // trailer or garbage
-  }
-}
-
-/** Offset just past the logical screen descriptor and global colour table. */
-export function prologueEnd(gif: Buffer, start: number): number {
-  const packed = gif[start + 10]!;
-  return start + 13 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0);
-}
