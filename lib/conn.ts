@@ -52,6 +52,7 @@ export class H1Conn {
   private reqProto = '';
   private reqReferer = '';
   private reqAgent = '';
+  private headBytes = 0;
   remote: string;
   key: string;
   readonly socket: Socket;
@@ -142,21 +143,22 @@ export class H1Conn {
         // Junk: counted and sampled, never logged line by line.
         app.metrics.reject(r.junk);
         app.faults.note(r.junk, this.remote, p.host ?? '-', p.target);
-      } else this.logRequest(p, r.status, app.now());
+      }
       app.metrics.response(r.status);
       const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive) : app.responses.get(r.name, keepAlive, isHead);
+      if (r.junk === null) this.logRequest(p, r.status, buf);
       return this.reply(buf, keepAlive, r.status);
     }
     if (r.kind === 'metrics') {
       const buf = app.metricsResponse(keepAlive, isHead);
-      this.logRequest(p, 200, app.now());
+      this.logRequest(p, 200, buf);
       app.metrics.response(200);
       return this.reply(buf, keepAlive, 200);
     }
     // The stream.
     if (isHead) {
       app.metrics.response(200);
-      this.logRequest(p, 200, app.now());
+      this.logRequest(p, 200, app.responses.streamHead);
       this.endWith(app.responses.streamHead, 200);
       return false;
     }
@@ -164,8 +166,9 @@ export class H1Conn {
     const v = app.openViewer(this.socket, this.transport, r.face, this.key, this.remote);
     if (typeof v === 'string') {
       app.metrics.response(503);
-      this.logRequest(p, 503, app.now());
-      this.endWith(app.responses.get('busy', false, false), 503);
+      const busy = app.responses.get('busy', false, false);
+      this.logRequest(p, 503, busy);
+      this.endWith(busy, 503);
       return false;
     }
     this.viewer = v;
@@ -174,6 +177,7 @@ export class H1Conn {
     this.parser = null;
     app.pending.delete(this);
     app.metrics.response(200);
+    this.headBytes = app.responses.streamHead.length;
     const intro = app.streamIntro(v, 'h1');
     app.metrics.introBytes += intro.length;
     v.bytes += intro.length;
@@ -256,6 +260,7 @@ export class H1Conn {
       return;
     }
     // End on a frame boundary: every write is whole frames, so the trailer closes the GIF cleanly.
+    if (this.viewer !== null) this.viewer.bytes += GIF_TRAILER.length;
     this.detachViewer();
     this.state = STATE.CLOSING;
     this.deadlineMs = this.app.now() + LINGER_MS;
@@ -271,7 +276,7 @@ export class H1Conn {
     if (!this.app.accessLog.enabled) return;
     this.app.accessLog.write({
       remote: this.remote, startMs: this.reqStartMs, method: this.reqMethod, target: this.reqTarget,
-      protocol: this.reqProto, status: 200, bodyBytes: v.bytes, totalBytes: v.bytes, referer: this.reqReferer,
+      protocol: this.reqProto, status: 200, bodyBytes: v.bytes - this.headBytes, totalBytes: v.bytes, referer: this.reqReferer,
       userAgent: this.reqAgent, endMs: this.app.now(),
     });
   }
@@ -301,14 +306,19 @@ export class H1Conn {
     this.reqAgent = p.userAgent;
   }
 
-  private logRequest(p: RequestParser, status: number, nowMs: number): void {
+  /** One access-log line for an answer given in one write: `response` is everything sent (head + body). */
+  private logRequest(p: RequestParser, status: number, response: Buffer): void {
     if (!this.app.accessLog.enabled) return;
+    const now = this.app.now();
+    const total = response.length;
+    const body = total - (response.indexOf('\r\n\r\n') + 4);
     this.app.accessLog.write({
-      remote: this.remote, startMs: nowMs, method: p.method, target: p.target,
-      protocol: p.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', status, bodyBytes: 0, totalBytes: 0,
-      referer: p.referer, userAgent: p.userAgent, endMs: nowMs,
+      remote: this.remote, startMs: now, method: p.method, target: p.target,
+      protocol: p.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1', status, bodyBytes: body, totalBytes: total,
+      referer: p.referer, userAgent: p.userAgent, endMs: now,
     });
   }
+
 }
 
 function noop(): void {}

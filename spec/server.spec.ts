@@ -283,4 +283,27 @@ test('server :: drain ends every stream with the trailer after a whole frame', a
   assert.is(inst.app.connections, 0);
 });
 
+test('server :: access log: combined format + total bytes + seconds, body bytes as received, junk not logged', async () => {
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const log = join(mkdtempSync(join(tmpdir(), 'timegif-log-')), 'access.log');
+  const { inst, port } = await startTest(['--access-log', log], clock);
+  const c = await RawClient.open(port);
+  c.send(GET('/time.gif', 'localhost', 'User-Agent: Test "Agent"\r\nReferer: http://ref.example/\r\n'));
+  await c.until(() => c.headEnd > 0 && c.data.length > c.headEnd + 100);
+  await tick(inst, 2);
+  const junk = await RawClient.open(port);
+  junk.send(GET('/announce?info_hash=x'));
+  await junk.until(() => junk.status !== 0);
+  await inst.drain();
+  await c.untilClosed();
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  assert.is(lines.length, 1, 'one line for the stream, none for junk');
+  const m = /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET \/time\.gif HTTP\/1\.1" 200 (\d+) "http:\/\/ref\.example\/" "Test \\x22Agent\\x22" (\d+) \d+\.\d{3}$/.exec(lines[0]!);
+  assert.ok(m, lines[0]);
+  assert.is(Number(m![1]), c.data.length - c.headEnd, 'body bytes = what the client got, trailer included');
+  assert.is(Number(m![2]), c.data.length, 'total bytes = head + body');
+});
+
 test.run();
