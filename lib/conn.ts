@@ -12,7 +12,7 @@ import { GIF_TRAILER, type App } from './app.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
 import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS } from './limits.js';
-import { TRANSPORT, type Transport, type Viewer } from './viewer.js';
+import { TRANSPORT, writeFrame, type Transport, type Viewer } from './viewer.js';
 
 export const STATE = { PROXY: 0, HEAD: 1, STREAM: 2, CLOSING: 3, CLOSED: 4 } as const;
 type State = (typeof STATE)[keyof typeof STATE];
@@ -181,7 +181,7 @@ export class H1Conn {
     const intro = app.streamIntro(v, 'h1');
     app.metrics.introBytes += intro.length;
     v.bytes += intro.length;
-    this.socket.write(intro);
+    writeFrame(this.socket, this.transport, intro);
     return false;
   }
 

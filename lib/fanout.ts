@@ -12,7 +12,7 @@
 // - Every other viewer gets delta(t) if it holds frame t-1, keyframe(t) otherwise. Both are shared Buffers.
 
 import type { Channel, Frames } from './channel.js';
-import type { Viewer } from './viewer.js';
+import { writeFrame, type Viewer } from './viewer.js';
 
 export interface FanoutLimits {
   maxBacklogBytes: number;
@@ -60,7 +60,8 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
     const buf = v.lastSecond === prev ? delta : keyframe;
     if (buf === delta) nDelta++;
     else nKey++;
-    sink.write(buf);
+    if (buf === delta) sink.write(buf);
+    else writeFrame(sink, v.transport, buf); // a keyframe: split on TLS sockets
     v.lastSecond = t;
     v.frames++;
     v.bytes += buf.length;

@@ -13,6 +13,27 @@ export const TRANSPORT = { H1: 0, H1_TLS: 1, H2: 2 } as const;
 export type Transport = (typeof TRANSPORT)[keyof typeof TRANSPORT];
 export const TRANSPORT_NAMES = ['h1', 'h1_tls', 'h2'] as const;
 
+/**
+ * Largest single write to a TLS socket. Measured with Node 20 (perf/RESULTS.md): a write of more than ~490
+ * plaintext bytes makes the TLS layer keep a ~15 KB buffer for the rest of the connection (≈50 KB per idle TLS
+ * viewer instead of ≈34 KB); the same bytes in smaller writes do not. Only intros and resync keyframes are that
+ * large, so they go out in pieces on TLS sockets.
+ */
+export const TLS_WRITE_PIECE_BYTES = 448;
+
+/**
+ * Write `buf` to a sink, in pieces if it is an HTTP/1 TLS socket and the buffer is large (TLS_WRITE_PIECE_BYTES).
+ * HTTP/2 streams are left alone: node:http2 gathers frames into its own socket writes (measured: no change).
+ */
+export function writeFrame(sink: Sink, transport: Transport, buf: Buffer): void {
+  if (transport !== TRANSPORT.H1_TLS || buf.length <= TLS_WRITE_PIECE_BYTES) {
+    sink.write(buf);
+    return;
+  }
+  for (let at = 0; at < buf.length; at += TLS_WRITE_PIECE_BYTES)
+    sink.write(buf.subarray(at, Math.min(buf.length, at + TLS_WRITE_PIECE_BYTES)));
+}
+
 export class Viewer {
   /** The channel it watches, and its position in the channel's viewer array (swap-remove); null/-1 when detached. */
   channel: Channel | null = null;
