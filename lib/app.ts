@@ -73,9 +73,12 @@ export function loadLists(cfg: Config): Lists {
 }
 
 export class App {
-  cfg: Config;
-  routeCtx: RouteContext;
-  lists: Lists;
+  // Set from the config by applyConfig (at start and on every reload).
+  cfg!: Config;
+  routeCtx!: RouteContext;
+  lists!: Lists;
+  maxConnections!: number;
+  memoryLimitBytes!: number;
   readonly metrics = new Metrics();
   readonly faults = new FaultLog();
   readonly channels = new ChannelRegistry(MAX_CHANNELS);
@@ -91,41 +94,38 @@ export class App {
   private h2: Http2Server | null = null;
   readonly viewersByTransport = [0, 0, 0];
   viewers = 0;
-  maxConnections: number;
   readonly openFiles: number | null;
-  memoryLimitBytes: number;
   rssBytes = 0;
   draining = false;
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
   private readonly stats = newFanoutStats();
-  private second: number;
 
   constructor(cfg: Config, lists: Lists, opts: AppOptions = {}) {
     this.now = opts.now ?? Date.now;
-    this.cfg = cfg;
-    this.lists = lists;
-    this.routeCtx = routeContext(cfg);
-    this.second = Math.floor(this.now() / 1000);
-    this.responses = new Responses(this.second);
+    const second = Math.floor(this.now() / 1000);
+    this.responses = new Responses(second);
     this.peers = new PeerTable(peerLimits(cfg));
     this.accessLog = new AccessLog(cfg.accessLog);
     this.fanoutLimits = { maxBacklogBytes: MAX_VIEWER_BACKLOG_BYTES, stallMs: VIEWER_STALL_MS, ...opts.fanout };
     this.openFiles = openFilesLimit();
+    this.applyConfig(cfg, lists);
+    this.rssBytes = rss(0);
+    this.channels.pin(DEFAULT_FACE, second);
+  }
+
+  private applyConfig(cfg: Config, lists: Lists): void {
+    this.cfg = cfg;
+    this.lists = lists;
+    this.routeCtx = routeContext(cfg);
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
     this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
-    this.rssBytes = rss(0);
-    this.channels.pin(DEFAULT_FACE, this.second);
   }
 
   /** Swap in a new config (SIGHUP). Lists were loaded and checked by the caller, so this cannot fail halfway. */
   reconfigure(cfg: Config, lists: Lists): void {
-    this.cfg = cfg;
-    this.lists = lists;
-    this.routeCtx = routeContext(cfg);
+    this.applyConfig(cfg, lists);
     this.peers.setLimits(peerLimits(cfg));
-    this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
-    this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
     // Reopened on every reload, so logrotate can move the file and send SIGHUP (like nginx's USR1).
     void this.accessLog.close();
     this.accessLog = new AccessLog(cfg.accessLog);
@@ -332,7 +332,6 @@ export class App {
 
   /** The clock's tick: write second `t` to every viewer, then check deadlines. Nothing here encodes. */
   tick = (t: number, nowMs: number): void => {
-    this.second = t;
     this.metrics.ticks++;
     this.responses.refresh(t);
     const stats = this.stats;
@@ -345,7 +344,7 @@ export class App {
     m.framesKey += stats.framesKey;
     m.frameBytes += stats.bytes;
     m.framesSkipped += stats.skipped;
-    stats.framesDelta = stats.framesKey = stats.bytes = stats.skipped = stats.evicted = 0;
+    stats.framesDelta = stats.framesKey = stats.bytes = stats.skipped = 0;
     m.observeDelivery(this.now() - t * 1000);
     // Bookkeeping after the writes: deadlines, sweeps, memory.
     for (const c of this.pending) c.checkDeadline(nowMs);
