@@ -31,6 +31,11 @@ const ROUNDS = env('ROUNDS', 2);
 const CLIENTS = env('CLIENTS', 2);
 const INFLIGHT = env('INFLIGHT', 8);
 const VIEWERS = env('VIEWERS', 2000);
+const KIND_NAMES = {
+  h1: 'HTTP/1.1 over TLS, one connection each',
+  h2: 'h2, one session each',
+  h2x8: 'h2, 8 streams per session (a page of 8 GIFs)',
+};
 const VIEWER_PROCS = env('VIEWER_PROCS', 2);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,13 +89,23 @@ if (process.argv[2] === 'handshake-client') {
       s.on('data', (c) => (got[i] += c.length));
       s.on('error', () => undefined);
       keep.push(s);
-    } else {
+    } else if (kind === 'h2') {
       const sess = h2Connect(`https://localhost:${port}`, { rejectUnauthorized: false, servername: 'localhost' });
       sess.on('error', () => undefined);
       const st = sess.request({ ':path': '/time.gif' });
       st.on('data', (c) => (got[i] += c.length));
       st.on('error', () => undefined);
       keep.push(sess);
+    } else {
+      // h2x8: a browser page with eight GIFs, one session carrying eight streams.
+      if (i % 8 === 0) {
+        const sess = h2Connect(`https://localhost:${port}`, { rejectUnauthorized: false, servername: 'localhost' });
+        sess.on('error', () => undefined);
+        keep.push(sess);
+      }
+      const st = keep[keep.length - 1].request({ ':path': `/time.gif?r=${i % 8}` });
+      st.on('data', (c) => (got[i] += c.length));
+      st.on('error', () => undefined);
     }
     if (i % 100 === 99) await sleep(20);
   }
@@ -289,7 +304,7 @@ async function viewerRss(cert, kind) {
     receiving = reps.reduce((a, r) => a + r.receiving, 0);
   }
   const m = await metricsOf(srv.httpPort);
-  const counted = kind === 'h1' ? m.h1tls : m.h2;
+  const counted = kind === 'h1' ? m.h1tls : m.h2; // h2 and h2x8 both count as h2 viewers
   if (receiving !== VIEWERS || counted !== VIEWERS) throw new Error(`${kind}: ${receiving} streams receiving, server counts ${counted}, want ${VIEWERS}`);
   await sleep(3000);
   const after = rssBytes(srv.pid);
@@ -323,12 +338,12 @@ async function main() {
         }
       }
     }
-    console.log(`RSS per idle TLS viewer, ${VIEWERS} viewers, one connection each`);
+    console.log(`RSS per idle TLS viewer, ${VIEWERS} viewers`);
     const rss = [];
-    for (const kind of ['h1', 'h2']) {
+    for (const kind of ['h1', 'h2', 'h2x8']) {
       const r = await viewerRss(cert, kind);
       rss.push(r);
-      console.log(`  ${kind === 'h1' ? 'HTTP/1.1 over TLS' : 'h2'}: RSS ${(r.before / 2 ** 20).toFixed(1)} → ${(r.after / 2 ** 20).toFixed(1)} MiB: ${(r.perViewer / 1024).toFixed(1)} KiB per viewer`);
+      console.log(`  ${KIND_NAMES[kind]}: RSS ${(r.before / 2 ** 20).toFixed(1)} → ${(r.after / 2 ** 20).toFixed(1)} MiB: ${(r.perViewer / 1024).toFixed(1)} KiB per viewer`);
     }
     if (!process.env.NO_RECORD) record(rows, rss, nginxVersion, [load0, loadavg()[0]]);
   } finally {
@@ -365,9 +380,9 @@ function record(rows, rss, nginxVersion, load) {
     '',
     `Per round: ${['timegif', 'nginx', 'node-tls'].map((k) => `${k} ${rows[k].map((r) => Math.round(r.perCpuS)).join(', ')}`).join('; ')} handshakes/CPU-s.`,
     '',
-    '| viewers (timegif, one TLS connection each) | RSS before | RSS with viewers | per viewer |',
+    '| viewers (timegif) | RSS before | RSS with viewers | per viewer |',
     '|---|---:|---:|---:|',
-    ...rss.map((r) => `| ${VIEWERS} × ${r.kind === 'h1' ? 'HTTP/1.1 over TLS' : 'h2'} | ${(r.before / 2 ** 20).toFixed(1)} MiB | ${(r.after / 2 ** 20).toFixed(1)} MiB | ${(r.perViewer / 1024).toFixed(1)} KiB |`),
+    ...rss.map((r) => `| ${VIEWERS} × ${KIND_NAMES[r.kind]} | ${(r.before / 2 ** 20).toFixed(1)} MiB | ${(r.after / 2 ** 20).toFixed(1)} MiB | ${(r.perViewer / 1024).toFixed(1)} KiB |`),
     '',
   ];
   appendFileSync(join(ROOT, 'perf/RESULTS.md'), lines.join('\n'));
