@@ -81,6 +81,13 @@ async function startTimegif(extra) {
   return { ...p, name: 'timegif', pid: p.child.pid, port: Number(m[1]) };
 }
 
+// The Node floor (node-floor-junk.mjs): node:net with nothing on top, to tell Node's cost from timegif's.
+async function startNodeFloor() {
+  const p = launch('node-floor', process.execPath, [`${HERE}node-floor-junk.mjs`], /listening on http:\/\/[^\s:]+:(\d+)/);
+  const m = await p.ready;
+  return { ...p, name: 'node-floor', pid: p.child.pid, port: Number(m[1]) };
+}
+
 // nginx: master + one worker from perf/nginx/flood.conf.in in a temp prefix; CPU is the worker's.
 async function startNginx() {
   const prefix = mkdtempSync(`${tmpdir()}/timegif-nginx-`);
@@ -172,18 +179,20 @@ async function timeJunk(srv, mode, expect) {
 async function phaseJunk(results) {
   const ng = await startNginx();
   const tg = await startTimegif(['--hosts', 'time.example']);
+  const nf = await startNodeFloor();
   try {
     await sleep(500);
     const problems = [];
     for (const mode of ['keepalive', 'close']) {
       problems.push(...await check(ng, mode, 404));
       problems.push(...await check(tg, mode, 421));
+      problems.push(...await check(nf, mode, 404));
     }
     if (problems.length) { results.checkFailed = problems; return; }
     const before = await scrapeMetrics(tg.port, 'time.example');
     let tgResponses = 0;
     for (const mode of ['keepalive', 'close']) {
-      for (const [srv, expect] of [[ng, 404], [tg, 421]]) {
+      for (const [srv, expect] of [[ng, 404], [tg, 421], [nf, 404]]) {
         const row = await timeJunk(srv, mode, expect);
         results.junk.push(row);
         if (srv === tg) tgResponses += row.responses;
@@ -195,6 +204,7 @@ async function phaseJunk(results) {
     results.tgUnknownHost = metricOf(after, key) - metricOf(before, key);
     results.tgLines = tg.lines.length;
   } finally {
+    await stop(nf);
     await stop(tg);
     await stop(ng);
     rmSync(ng.prefix, { recursive: true, force: true });
@@ -293,6 +303,8 @@ function report(results) {
       if (!n || !t) continue;
       const ratio = t.perCpuS / n.perCpuS;
       L.push(`- ${mark(ratio >= target && !t.wrong)} ${mode}: timegif ${fmt(t.perCpuS, 0)} vs nginx ${fmt(n.perCpuS, 0)} junk responses per CPU-second = ${fmt(ratio, 2)}× (target ≥ ${target}×)`);
+      const f = results.junk.find((x) => x.server === 'node-floor' && x.mode === mode);
+      if (f) L.push(`  - the Node floor (node:net, no parsing, canned 404) reaches ${fmt(f.perCpuS / n.perCpuS, 2)}× nginx; timegif is ${fmt(t.perCpuS / f.perCpuS, 2)}× the floor`);
     }
     L.push(`- timegif counted ${results.tgUnknownHost} unknown-host rejects over the timed runs (/metrics), ${results.tgLines} lines on its stdout (no per-request log)`);
   }
