@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mulberry32 } from './random.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { SocketAddress } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,17 +9,7 @@ import { CidrSet, ConfigError, formatIpv6, ipKey, parseIpv6 } from '../lib/cidr.
 
 // ---- an independent reference: BigInt ranges, text produced without lib/cidr.ts ----
 
-/** mulberry32: a small seeded PRNG so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const V4_ALL = (1n << 32n) - 1n;
 const V6_ALL = (1n << 128n) - 1n;

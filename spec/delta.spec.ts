@@ -3,15 +3,8 @@ import * as assert from 'uvu/assert';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
 import { DISPOSAL, GIF, encodeFrame, encodePrologue } from '../encoder/gif.js';
 import { cliDecoders, compositeGifuct, decodeGifuct, decodeOmggif, firstDifference, indicesToRgba, rgbaToRgb } from './decoders.js';
+import { mulberry32 } from './random.js';
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // 8 distinct colours; index 7 is reserved for transparency and never drawn
 const PALETTE = Uint8Array.of(0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 0, 0, 255, 255, 9, 9, 9);

@@ -4,15 +4,8 @@ import { ByteWriter } from '../encoder/bytes.js';
 import { maxLzwBytes, writeLzwData } from '../encoder/lzw.js';
 import { DISPOSAL, encodeGif, minCodeSizeFor } from '../encoder/gif.js';
 import { cliDecoders, decodeGifuct, decodeOmggif, firstDifference, indicesToRgba, rgbaToRgb } from './decoders.js';
+import { mulberry32 } from './random.js';
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `runChance` 1 = noise; small values = long runs (low entropy). */
 function randomImage(rnd: () => number, n: number, colors: number, runChance: number): Uint8Array {
