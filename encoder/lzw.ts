@@ -108,7 +108,8 @@ export function writeLzwData(w: ByteWriter, indices: Uint8Array, minCodeSize: nu
         codeLimit <<= 1;
       }
     } else {
-      // table full: clear at the current (12-bit) width and start over
+      // table full: clear at the current (12-bit) width and start over (the code is emitted as above,
+      // written out again rather than called: this is the hot loop, see perf/encoder-bench.mjs)
       acc |= clearCode << accBits;
       accBits += codeSize;
       while (accBits >= 8) {
