@@ -279,7 +279,7 @@ export class App {
       this.peers.closeStream(key);
       return this.refuse('max-channels', remote);
     }
-    const v = new Viewer(sink, transport, this.now());
+    const v = new Viewer(sink, transport);
     ch.add(v);
     this.viewers++;
     this.viewersByTransport[transport]!++;

@@ -1,6 +1,6 @@
 // Prebuilt small responses: status line + headers + body in one Buffer, so answering junk is one
-// socket.write of a shared Buffer. They carry the Date, so a set is rebuilt once per second from the
-// clock's tick (CannedSet.refresh) and never per request.
+// socket.write of a shared Buffer. They carry the Date, so responses.ts rebuilds its set at most once per
+// second and never per request.
 //
 // Every response has Date, Server, Content-Length (except 1xx/204, RFC 9110 §8.6), Connection and
 // X-Content-Type-Options; Content-Type when there is a body. Names and values are checked when built:
@@ -125,34 +125,4 @@ export function buildHead(status: number, dateStr: string, o: CannedOptions): Bu
   const out = Buffer.allocUnsafeSlow(head.length);
   out.write(head, 0, 'latin1');
   return out;
-}
-
-/**
- * A named set of responses that carry the current Date. `build` makes every Buffer for one Date string;
- * `refresh(t)` rebuilds them when the second changes (call it from the clock's tick; a repeated second is a
- * no-op); `get(name)` is one property lookup and returns the shared Buffer: write it, never modify it.
- */
-export class CannedSet {
-  private second: number;
-  private table: Record<string, Buffer>;
-  private readonly build: (date: string) => Record<string, Buffer>;
-
-  constructor(build: (date: string) => Record<string, Buffer>, unixSeconds: number = Math.floor(Date.now() / 1000)) {
-    this.build = build;
-    this.second = unixSeconds;
-    this.table = build(httpDate(unixSeconds));
-  }
-
-  refresh(unixSeconds: number): void {
-    if (unixSeconds === this.second) return;
-    this.second = unixSeconds;
-    this.table = this.build(httpDate(unixSeconds));
-  }
-
-  /** Throws for a name `build` did not make (a programming error, not a client's). */
-  get(name: string): Buffer {
-    const b = this.table[name];
-    if (b === undefined) throw new Error(`canned: no response named ${name}`);
-    return b;
-  }
 }

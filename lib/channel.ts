@@ -152,10 +152,4 @@ export class ChannelRegistry {
   sweep(): void {
     for (const [key, ch] of this.channels) if (ch.viewers.length === 0 && key !== this.pinned) this.channels.delete(key);
   }
-
-  get viewerCount(): number {
-    let n = 0;
-    for (const ch of this.channels.values()) n += ch.viewers.length;
-    return n;
-  }
 }

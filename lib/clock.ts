@@ -16,8 +16,6 @@ export interface ClockHooks {
 export interface Clock {
   start(): void;
   stop(): void;
-  /** Delay from the boundary to the tick callback, in ms, for the last ticks (the tick delivery histogram). */
-  readonly lastLateMs: number;
 }
 
 export type NowFn = () => number;
@@ -25,7 +23,6 @@ export type NowFn = () => number;
 export function createClock(hooks: ClockHooks, now: NowFn = Date.now): Clock {
   let timer: NodeJS.Timeout | null = null;
   let armedFor = 0; // the second whose start the timer waits for
-  let lastLateMs = 0;
 
   const arm = (): void => {
     const ms = now();
@@ -43,7 +40,6 @@ export function createClock(hooks: ClockHooks, now: NowFn = Date.now): Clock {
     }
     // Seconds missed while the event loop was blocked are not replayed: show the one we are in.
     const second = Math.max(armedFor, Math.floor(ms / 1000));
-    lastLateMs = ms - second * 1000;
     hooks.tick(second, ms);
     arm();
     setImmediate(hooks.prepare, second + 1);
@@ -56,9 +52,6 @@ export function createClock(hooks: ClockHooks, now: NowFn = Date.now): Clock {
     stop() {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-    },
-    get lastLateMs() {
-      return lastLateMs;
     },
   };
 }

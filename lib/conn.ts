@@ -254,7 +254,7 @@ export class H1Conn {
     } else this.close(this.requests === 0 ? 'header-timeout' : 'idle-timeout');
   }
 
-  private readonly evict = (reason: 'stalled' | 'shutdown' | 'max-duration'): void => {
+  private readonly evict = (reason: 'stalled' | 'shutdown'): void => {
     if (reason === 'stalled') {
       this.close('stalled');
       return;

@@ -50,7 +50,6 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
     const backlog = sink.writableLength;
     if (backlog > maxBacklog || (v.stalledSinceMs !== 0 && backlog > maxBacklog >> 1)) {
       skipped++;
-      v.skipped++;
       if (v.stalledSinceMs === 0) v.stalledSinceMs = nowMs;
       else if (nowMs - v.stalledSinceMs >= limits.stallMs) toEvict.push(v);
       continue;
@@ -62,7 +61,6 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
     if (buf === delta) sink.write(buf);
     else writeFrame(sink, v.transport, buf); // a keyframe: split on TLS sockets
     v.lastSecond = t;
-    v.frames++;
     v.bytes += buf.length;
     bytes += buf.length;
   }

@@ -42,19 +42,16 @@ export class Viewer {
   lastSecond = 0;
   /** When the viewer was first skipped in the current run of skips (0 = keeping up). */
   stalledSinceMs = 0;
+  /** Bytes written (intro, frames, trailer), for the access log. */
   bytes = 0;
-  frames = 0;
-  skipped = 0;
   /** Where a channel looks the viewer up to tell it to go (eviction, shutdown): set by its owner. */
-  evict: (reason: 'stalled' | 'shutdown' | 'max-duration') => void = noop;
+  evict: (reason: 'stalled' | 'shutdown') => void = noop;
   readonly sink: Sink;
   readonly transport: Transport;
-  readonly startedMs: number;
 
-  constructor(sink: Sink, transport: Transport, startedMs: number) {
+  constructor(sink: Sink, transport: Transport) {
     this.sink = sink;
     this.transport = transport;
-    this.startedMs = startedMs;
   }
 }
 

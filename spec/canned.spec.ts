@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { CannedSet, STATUS_TEXT, buildHead, buildResponse, httpDate } from '../lib/canned.js';
+import { STATUS_TEXT, buildHead, buildResponse, httpDate } from '../lib/canned.js';
 
 const RFC_EXAMPLE = 784111777; // RFC 9110 §5.6.7: Sun, 06 Nov 1994 08:49:37 GMT
 
@@ -138,23 +138,6 @@ test('canned :: an independent HTTP client reads the responses', async () => {
   assert.is(head.status, 200);
   assert.is(head.body.length, 0);
   assert.is(Number(head.headers['content-length']), Buffer.byteLength(o.body));
-});
-
-test('canned :: CannedSet builds once per second and shares its Buffers', () => {
-  const dates: string[] = [];
-  const set = new CannedSet((date) => {
-    dates.push(date);
-    return { nf: buildResponse(404, date, { keepAlive: true, body: 'nf' }) };
-  }, RFC_EXAMPLE);
-  const a = set.get('nf');
-  assert.is(set.get('nf'), a, 'the same Buffer every time');
-  set.refresh(RFC_EXAMPLE);
-  assert.is(set.get('nf'), a, 'same second: not rebuilt');
-  set.refresh(RFC_EXAMPLE + 1);
-  assert.is.not(set.get('nf'), a);
-  assert.ok(set.get('nf').toString('latin1').includes('Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n'));
-  assert.equal(dates, ['Sun, 06 Nov 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 08:49:38 GMT']);
-  assert.throws(() => set.get('missing'));
 });
 
 test.run();
