@@ -12,7 +12,7 @@ import { Responses } from './responses.js';
 import { buildHead, buildResponse } from './canned.js';
 import { CidrSet, ipKey } from './cidr.js';
 import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from './peers.js';
-import { H1Conn, STATE, type CloseReason } from './conn.js';
+import { H1Conn, STATE } from './conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from './viewer.js';
 import type { Config } from './config.js';
 import { DEFAULT_FACE, type FaceOptions } from './face.js';
@@ -176,7 +176,7 @@ export class App {
         if (!open) return;
         open = false;
         this.handshakes.delete(raw);
-        this.connectionClosed(key, 'done');
+        this.connectionClosed();
       };
       this.handshakes.set(raw, this.now() + HANDSHAKE_TIMEOUT_MS);
       if (!viaProxy) {
@@ -254,9 +254,8 @@ export class App {
     then(socket, addr, key, viaProxy);
   }
 
-  connectionClosed(_key: string, reason: CloseReason): void {
+  connectionClosed(): void {
     this.metrics.connectionsOpen--;
-    if (reason === 'stalled') this.metrics.viewersEvicted++;
   }
 
   isTrusted(remote: string, authorization: string): boolean {
@@ -344,7 +343,8 @@ export class App {
     m.framesKey += stats.framesKey;
     m.frameBytes += stats.bytes;
     m.framesSkipped += stats.skipped;
-    stats.framesDelta = stats.framesKey = stats.bytes = stats.skipped = 0;
+    m.viewersEvicted += stats.evicted;
+    stats.framesDelta = stats.framesKey = stats.bytes = stats.skipped = stats.evicted = 0;
     m.observeDelivery(this.now() - t * 1000);
     // Bookkeeping after the writes: deadlines, sweeps, memory.
     for (const c of this.pending) c.checkDeadline(nowMs);

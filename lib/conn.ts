@@ -110,7 +110,7 @@ export class H1Conn {
         const fault = FAULT_OF[st]!;
         app.metrics.reject(p.reason || fault);
         app.faults.note(p.reason || fault, this.remote, chunk.toString('latin1', 0, Math.min(chunk.length, 200)));
-        this.endWith(app.responses.fault(fault), fault === 'too-large' ? 431 : fault === 'uri-too-long' ? 414 : fault === 'bad-version' ? 505 : 400);
+        this.endWith(app.responses.fault(fault));
         return;
       }
       app.metrics.requests++;
@@ -147,19 +147,19 @@ export class H1Conn {
       app.metrics.response(r.status);
       const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive) : app.responses.get(r.name, keepAlive, isHead);
       if (r.junk === null) this.logRequest(p, r.status, buf);
-      return this.reply(buf, keepAlive, r.status);
+      return this.reply(buf, keepAlive);
     }
     if (r.kind === 'metrics') {
       const buf = app.metricsResponse(keepAlive, isHead);
       this.logRequest(p, 200, buf);
       app.metrics.response(200);
-      return this.reply(buf, keepAlive, 200);
+      return this.reply(buf, keepAlive);
     }
     // The stream.
     if (isHead) {
       app.metrics.response(200);
       this.logRequest(p, 200, app.responses.streamHead);
-      this.endWith(app.responses.streamHead, 200);
+      this.endWith(app.responses.streamHead);
       return false;
     }
     this.saveRequest(p);
@@ -168,7 +168,7 @@ export class H1Conn {
       app.metrics.response(503);
       const busy = app.responses.get('busy', false, false);
       this.logRequest(p, 503, busy);
-      this.endWith(busy, 503);
+      this.endWith(busy);
       return false;
     }
     this.viewer = v;
@@ -185,37 +185,34 @@ export class H1Conn {
     return false;
   }
 
-  private reply(buf: Buffer, keepAlive: boolean, status: number): boolean {
-    if (!keepAlive) {
-      // Like nginx for a request that can have nothing after it: write and close at once, no half-close and
-      // lingering (it halves the system calls of a connection-per-request flood). Only when the response went
-      // straight into the kernel and nothing unread is pending, which would turn the close into a reset.
-      if (this.transport === TRANSPORT.H1 && !this.trailing && !this.parser!.hasBody) {
-        this.socket.write(buf);
-        if (this.socket.writableLength === 0) {
-          this.close('done');
-          return false;
-        }
-        this.state = STATE.CLOSING;
-        this.parser = null;
-        this.deadlineMs = this.app.now() + LINGER_MS;
-        this.socket.end();
-        return false;
-      }
-      this.endWith(buf, status);
-      return false;
+  private reply(buf: Buffer, keepAlive: boolean): boolean {
+    if (keepAlive) {
+      this.socket.write(buf);
+      this.deadlineMs = this.app.now() + KEEPALIVE_IDLE_MS;
+      return true;
     }
-    this.socket.write(buf);
-    this.deadlineMs = this.app.now() + KEEPALIVE_IDLE_MS;
-    return true;
+    // Like nginx for a request that can have nothing after it: write and close at once, no half-close and
+    // lingering (it halves the system calls of a connection-per-request flood). Only when the response went
+    // straight into the kernel and nothing unread is pending, which would turn the close into a reset.
+    if (this.transport === TRANSPORT.H1 && !this.trailing && !this.parser!.hasBody) {
+      this.socket.write(buf);
+      if (this.socket.writableLength === 0) this.close('done');
+      else this.endWith(null);
+    } else this.endWith(buf);
+    return false;
   }
 
-  /** Write a last response and close our side; the peer gets LINGER_MS to close its own. */
-  private endWith(buf: Buffer, _status: number): void {
+  /**
+   * Write a last response (if not written yet) and close our side; the peer gets LINGER_MS to close its own,
+   * the deadline checked on the tick like every other.
+   */
+  private endWith(buf: Buffer | null): void {
     this.state = STATE.CLOSING;
     this.parser = null;
     this.deadlineMs = this.app.now() + LINGER_MS;
-    this.socket.end(buf);
+    this.app.pending.add(this);
+    if (buf === null) this.socket.end();
+    else this.socket.end(buf);
   }
 
   private feedProxy(chunk: Buffer): void {
@@ -249,8 +246,7 @@ export class H1Conn {
     else if (this.state === STATE.HEAD && this.parser !== null && this.parser.headerBytes > 0) {
       this.app.metrics.reject('header-timeout');
       this.app.faults.note('header-timeout', this.remote, String(this.parser.headerBytes), 'bytes of head');
-      this.endWith(this.app.responses.fault('timeout'), 408);
-      this.deadlineMs = nowMs + LINGER_MS;
+      this.endWith(this.app.responses.fault('timeout'));
     } else this.close(this.requests === 0 ? 'header-timeout' : 'idle-timeout');
   }
 
@@ -262,10 +258,7 @@ export class H1Conn {
     // End on a frame boundary: every write is whole frames, so the trailer closes the GIF cleanly.
     if (this.viewer !== null) this.viewer.bytes += GIF_TRAILER.length;
     this.detachViewer();
-    this.state = STATE.CLOSING;
-    this.deadlineMs = this.app.now() + LINGER_MS;
-    this.app.pending.add(this);
-    this.socket.end(GIF_TRAILER);
+    this.endWith(GIF_TRAILER);
   };
 
   private detachViewer(): void {
@@ -289,9 +282,9 @@ export class H1Conn {
     this.detachViewer();
     this.parser = null;
     this.proxyBuf = null;
+    app.metrics.closed(reason);
     // Plain connections are accounted here; TLS ones by the TLS path, which owns the raw socket.
-    if (this.transport === TRANSPORT.H1) app.connectionClosed(this.key, reason);
-    else if (reason === 'stalled') app.metrics.viewersEvicted++;
+    if (this.transport === TRANSPORT.H1) app.connectionClosed();
     if (!this.socket.destroyed) this.socket.destroy();
   }
 

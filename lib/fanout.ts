@@ -24,10 +24,11 @@ export interface FanoutStats {
   framesKey: number;
   bytes: number;
   skipped: number;
+  evicted: number;
 }
 
 export function newFanoutStats(): FanoutStats {
-  return { framesDelta: 0, framesKey: 0, bytes: 0, skipped: 0 };
+  return { framesDelta: 0, framesKey: 0, bytes: 0, skipped: 0, evicted: 0 };
 }
 
 // Reused across ticks: viewers to evict once the loop is done (eviction must not reorder the array mid-loop).
@@ -69,7 +70,7 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
   stats.bytes += bytes;
   stats.skipped += skipped;
   if (toEvict.length > 0) {
-    // Counted by the owner's close path (viewers_evicted_total), which every transport goes through.
+    stats.evicted += toEvict.length;
     for (let i = 0; i < toEvict.length; i++) toEvict[i]!.evict('stalled');
     toEvict.length = 0;
   }

@@ -149,7 +149,6 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
   v.evict = (reason) => {
     if (reason === 'stalled') {
       finish();
-      app.metrics.viewersEvicted++;
       stream.close(constants.NGHTTP2_CANCEL);
       return;
     }

@@ -22,6 +22,8 @@ export class Metrics {
   ticks = 0;
   /** Refusals and closes of misbehaving or unwanted traffic, by reason. */
   readonly rejects = new Map<string, number>();
+  /** HTTP/1 connections closed, by close reason (conn.ts CloseReason). */
+  readonly closes = new Map<string, number>();
   /** Requests answered, by status code. */
   readonly responses = new Map<number, number>();
   readonly deliveryBuckets = new Float64Array(DELIVERY_BUCKETS_MS.length + 1);
@@ -37,6 +39,10 @@ export class Metrics {
 
   reject(reason: string): void {
     this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
+  }
+
+  closed(reason: string): void {
+    this.closes.set(reason, (this.closes.get(reason) ?? 0) + 1);
   }
 
   response(status: number): void {
@@ -68,6 +74,8 @@ export class Metrics {
       Object.entries(viewersByTransport).map(([t, n]) => `timegif_viewers{transport="${t}"} ${n}`));
     one('connections_open', 'gauge', 'Open client connections.', this.connectionsOpen);
     one('connections_accepted_total', 'counter', 'Connections accepted.', this.connectionsAccepted);
+    metric('connections_closed_total', 'counter', 'HTTP/1 connections closed, by reason.',
+      [...this.closes].map(([r, n]) => `timegif_connections_closed_total{reason="${r}"} ${n}`));
     one('requests_total', 'counter', 'HTTP requests parsed (all transports).', this.requests);
     metric('responses_total', 'counter', 'Responses by status.',
       [...this.responses].map(([s, n]) => `timegif_responses_total{status="${s}"} ${n}`));

@@ -57,6 +57,7 @@ test('metrics :: counters match what happened', async () => {
   assert.is(metric(text, 'timegif_ticks_total'), 4);
   assert.is(metric(text, 'timegif_responses_total{status="404"}'), 4);
   assert.is(metric(text, 'timegif_connections_open'), 3, 'two viewers and this request');
+  assert.is(metric(text, 'timegif_connections_closed_total{reason="done"}'), 4, 'the four junk requests, closed after their answers');
   const bytes = viewers.reduce((n, v) => n + v.data.length, 0);
   const head = viewers.reduce((n, v) => n + v.headEnd, 0);
   assert.ok(metric(text, 'timegif_frame_bytes_total') + metric(text, 'timegif_intro_bytes_total') === bytes, 'bytes counted = bytes received');
