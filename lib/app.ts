@@ -79,6 +79,8 @@ export class App {
   lists!: Lists;
   maxConnections!: number;
   memoryLimitBytes!: number;
+  /** `Bearer <--metrics-token>`, built once, compared per request. */
+  private bearer!: string | null;
   readonly metrics = new Metrics();
   readonly faults = new FaultLog();
   readonly channels = new ChannelRegistry(MAX_CHANNELS);
@@ -93,7 +95,6 @@ export class App {
   tls: TlsTerminator | null = null;
   private h2: Http2Server | null = null;
   readonly viewersByTransport = [0, 0, 0];
-  viewers = 0;
   readonly openFiles: number | null;
   rssBytes = 0;
   draining = false;
@@ -118,6 +119,7 @@ export class App {
     this.cfg = cfg;
     this.lists = lists;
     this.routeCtx = routeContext(cfg);
+    this.bearer = cfg.metricsToken === null ? null : `Bearer ${cfg.metricsToken}`;
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
     this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
   }
@@ -258,10 +260,13 @@ export class App {
     this.metrics.connectionsOpen--;
   }
 
+  get viewers(): number {
+    const t = this.viewersByTransport;
+    return t[0]! + t[1]! + t[2]!;
+  }
+
   isTrusted(remote: string, authorization: string): boolean {
-    if (isLoopback(remote)) return true;
-    const token = this.cfg.metricsToken;
-    return token !== null && authorization === `Bearer ${token}`;
+    return isLoopback(remote) || (this.bearer !== null && authorization === this.bearer);
   }
 
   /** A new viewer on `face`, or the reason it was refused (the caller answers 503 + GIF). */
@@ -280,7 +285,6 @@ export class App {
     }
     const v = new Viewer(sink, transport);
     ch.add(v);
-    this.viewers++;
     this.viewersByTransport[transport]!++;
     this.metrics.viewersStarted++;
     return v;
@@ -301,7 +305,6 @@ export class App {
     const ch = v.channel;
     if (ch === null) return;
     ch.remove(v);
-    this.viewers--;
     this.viewersByTransport[v.transport]!--;
     this.peers.closeStream(key);
   }
