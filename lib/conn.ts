@@ -145,7 +145,7 @@ export class H1Conn {
         app.faults.note(r.junk, this.remote, p.host ?? '-', p.target);
       }
       app.metrics.response(r.status);
-      const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive) : app.responses.get(r.name, keepAlive, isHead);
+      const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive, isHead) : app.responses.get(r.name, keepAlive, isHead);
       if (r.junk === null) this.logRequest(p, r.status, buf);
       return this.reply(buf, keepAlive);
     }

@@ -135,9 +135,11 @@ export class Responses {
   }
 
   /** A redirect carries the request's own host and path: built per request (rare, and bounded by the parser). */
-  redirect(host: string, target: string, keepAlive: boolean): Buffer {
+  redirect(host: string, target: string, keepAlive: boolean, head: boolean): Buffer {
     this.build();
-    return buildResponse(308, this.date, { keepAlive, contentType: TEXT, body: 'use https\n', headers: [['Location', `https://${host}${target}`]] });
+    const b = this.bodies['redirect-https'];
+    const o = { keepAlive, contentType: b.contentType, body: b.body, headers: [['Location', `https://${host}${target}`]] as [string, string][] };
+    return head ? buildHead(b.status, this.date, o) : buildResponse(b.status, this.date, o);
   }
 
   body(name: CannedName): Body {

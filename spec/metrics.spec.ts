@@ -73,6 +73,12 @@ test('metrics :: --redirect-https sends page requests to https, the stream is se
   await page.untilClosed();
   assert.is(page.status, 308);
   assert.match(page.text, /\r\nLocation: https:\/\/time\.example\/\?tz=UTC\r\n/);
+  const head = await RawClient.open(port);
+  head.send('HEAD / HTTP/1.1\r\nHost: time.example\r\n\r\nGET /robots.txt HTTP/1.1\r\nHost: time.example\r\nConnection: close\r\n\r\n');
+  await head.untilClosed();
+  const answers = [...head.text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+  assert.equal(answers, [308, 200], 'HEAD got no body, so the next answer starts where it should');
+  assert.ok(head.text.startsWith('HTTP/1.1 308') && head.text.indexOf('use https') < 0, 'no body after HEAD');
   const gif = await RawClient.open(port);
   gif.send('GET /time.gif HTTP/1.1\r\nHost: time.example\r\n\r\n');
   await gif.until(() => gif.status !== 0);
