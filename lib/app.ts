@@ -139,12 +139,12 @@ export class App {
    */
   admitRemote(addr: string): string | null {
     const { allowlist, blocklist } = this.lists;
-    const key = ipKey(addr);
-    if (allowlist.size > 0 && allowlist.has(addr)) return key;
+    if (allowlist.size > 0 && allowlist.has(addr)) return ipKey(addr);
     if (blocklist.has(addr)) {
       this.metrics.reject('blocked');
-      return null;
+      return null; // before ipKey: a dropped flood connection allocates nothing
     }
+    const key = ipKey(addr);
     if (!this.peers.admitConnection(key, this.now())) {
       this.metrics.reject('conn-rate');
       return null;

@@ -39,12 +39,6 @@ export interface ListenHooks {
   onAcceptError: (err: NodeJS.ErrnoException) => void;
 }
 
-function makeServer(tls: boolean, hooks: ListenHooks): Server {
-  const server = createServer({ noDelay: true }, tls ? hooks.onTls : hooks.onPlain);
-  server.on('error', (err: NodeJS.ErrnoException) => hooks.onAcceptError(err));
-  return server;
-}
-
 function urlOf(server: Server, tls: boolean): string {
   const a = server.address();
   if (a === null || typeof a === 'string') return `${tls ? 'https' : 'http'}://${a ?? '?'}`;
@@ -76,8 +70,10 @@ export async function openListeners(plain: ListenAddr[], tls: ListenAddr[], inhe
         ];
   try {
     for (const s of specs) {
-      const server = makeServer(s.tls, hooks);
-      await listenOn(server, s.opts);
+      const server = createServer({ noDelay: true }, s.tls ? hooks.onTls : hooks.onPlain);
+      await listenOn(server, s.opts); // a bind error rejects here and stops the start
+      // Only once listening: from now on an 'error' is an accept error (EMFILE), counted, never fatal.
+      server.on('error', hooks.onAcceptError);
       out.push({ server, tls: s.tls, url: urlOf(server, s.tls) });
     }
   } catch (err) {

@@ -306,4 +306,16 @@ test('server :: access log: combined format + total bytes + seconds, body bytes 
   assert.is(Number(m![2]), c.data.length, 'total bytes = head + body');
 });
 
+test('server :: a port already in use stops the start with EADDRINUSE (not an accept error)', async () => {
+  const { port } = await startTest([], clock);
+  const { start } = await import('../lib/start.js');
+  const { parseArgs } = await import('../lib/config.js');
+  try {
+    await start(parseArgs(['--listen', `127.0.0.1:${port}`]).config, { inherited: [], manualClock: true });
+    assert.unreachable('the second listener must not start');
+  } catch (err) {
+    assert.is((err as NodeJS.ErrnoException).code, 'EADDRINUSE');
+  }
+});
+
 test.run();
