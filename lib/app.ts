@@ -26,6 +26,12 @@ import { MAX_CHANNELS, MAX_VIEWER_BACKLOG_BYTES, VIEWER_STALL_MS } from './limit
 
 export const GIF_TRAILER = Buffer.from([0x3b]);
 
+/** See App.proxyStep. */
+export const MORE = 0;
+export const BAD_PROXY = 1;
+export const REFUSED = 2;
+export type ProxyStep = typeof MORE | typeof BAD_PROXY | typeof REFUSED | { remote: string; key: string; rest: Buffer | null };
+
 /** File descriptors kept back from the viewer capacity: listeners, log files, certificates, reloads. */
 const FD_RESERVE = 64;
 /** Client faults are summarised once per this many seconds. */
@@ -190,24 +196,42 @@ export class App {
       let buf: Buffer | null = null;
       const onData = (chunk: Buffer): void => {
         buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
-        const r = parseProxyHeader(buf);
-        if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return;
+        const step = this.proxyStep(buf, remote, key);
+        if (step === MORE) return;
         raw.off('data', onData);
-        const admitted = r.status === PROXY.DONE ? (r.local ? key : this.admitRemote(r.srcAddr)) : null;
-        if (admitted === null) {
-          if (r.status !== PROXY.DONE) this.metrics.reject('bad-proxy');
+        if (step === BAD_PROXY || step === REFUSED) {
           raw.destroy();
           return;
         }
         raw.off('close', release);
         raw.pause();
-        if (r.consumed < buf.length) raw.unshift(buf.subarray(r.consumed));
-        this.startTls(raw, r.local ? remote : r.srcAddr, admitted, release);
+        if (step.rest !== null) raw.unshift(step.rest);
+        this.startTls(raw, step.remote, step.key, release);
       };
       raw.on('data', onData);
       raw.on('error', noop);
     });
   };
+
+  /**
+   * The bytes a trusted balancer sent so far, which start with a PROXY v1/v2 header: MORE (keep reading,
+   * bounded), BAD_PROXY (malformed or too long), REFUSED (the real client is blocked or over its rate; both
+   * counted), or the real
+   * client's address and per-IP key and the bytes after the header. Plain (conn.ts) and TLS paths share it.
+   */
+  proxyStep(buf: Buffer, remote: string, key: string): ProxyStep {
+    const r = parseProxyHeader(buf);
+    if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return MORE;
+    if (r.status !== PROXY.DONE) {
+      this.metrics.reject('bad-proxy');
+      this.faults.note('bad-proxy', remote, r.reason || 'header too long');
+      return BAD_PROXY;
+    }
+    const rest = r.consumed < buf.length ? buf.subarray(r.consumed) : null;
+    if (r.local) return { remote, key, rest };
+    const admitted = this.admitRemote(r.srcAddr);
+    return admitted === null ? REFUSED : { remote: r.srcAddr, key: admitted, rest };
+  }
 
   private startTls(raw: Socket, remote: string, key: string, release: () => void): void {
     const deadline = this.handshakes.get(raw) ?? this.now() + HANDSHAKE_TIMEOUT_MS;

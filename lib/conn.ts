@@ -7,8 +7,7 @@
 
 import type { Socket } from 'node:net';
 import { PARSE, RequestParser } from './http1.js';
-import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
-import { GIF_TRAILER, type App } from './app.js';
+import { BAD_PROXY, GIF_TRAILER, MORE, REFUSED, type App } from './app.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
 import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS } from './limits.js';
@@ -217,26 +216,17 @@ export class H1Conn {
 
   private feedProxy(chunk: Buffer): void {
     const buf = (this.proxyBuf = this.proxyBuf === null ? chunk : Buffer.concat([this.proxyBuf, chunk]));
-    const r = parseProxyHeader(buf);
-    if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return;
-    if (r.status !== PROXY.DONE) {
-      this.app.metrics.reject('bad-proxy');
-      this.app.faults.note('bad-proxy', this.remote, r.reason);
-      this.close('bad-proxy');
+    const step = this.app.proxyStep(buf, this.remote, this.key);
+    if (step === MORE) return;
+    if (step === BAD_PROXY || step === REFUSED) {
+      this.close(step === BAD_PROXY ? 'bad-proxy' : 'blocked');
       return;
     }
     this.proxyBuf = null;
-    if (!r.local) {
-      const admitted = this.app.admitRemote(r.srcAddr);
-      if (admitted === null) {
-        this.close('blocked');
-        return;
-      }
-      this.remote = r.srcAddr;
-      this.key = admitted;
-    }
+    this.remote = step.remote;
+    this.key = step.key;
     this.state = STATE.HEAD;
-    if (r.consumed < buf.length) this.feed(buf.subarray(r.consumed));
+    if (step.rest !== null) this.feed(step.rest);
   }
 
   /** Called on the clock's tick for connections in app.pending. */
