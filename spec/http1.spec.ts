@@ -3,6 +3,7 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mulberry32 } from './random.js';
 import { PARSE, RequestParser, normalizeHost, type ParseStatus } from '../lib/http1.js';
 import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES } from '../lib/limits.js';
 
@@ -404,11 +405,8 @@ test('http1 :: a value split across many chunks is joined', () => {
 test('http1 :: mutated requests never throw and agree across splits', () => {
   const base = bin(CHROME);
   const pool = bin('\x00\t\n\r :/?#@[]%Hh0\x7f\x80\xff');
-  let seed = 12345;
-  const rand = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed % n;
-  };
+  const next = mulberry32(12345);
+  const rand = (n: number): number => Math.floor(next() * n);
   for (let k = 0; k < 300; k++) {
     const input = Buffer.from(base);
     for (let m = 1 + rand(3); m > 0; m--) input[rand(input.length)] = pool[rand(pool.length)]!;
