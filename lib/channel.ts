@@ -1,9 +1,10 @@
 // A channel is one distinct rendering (time zone, 12/24 h, scale) and the viewers watching it.
 //
-// Each second a channel holds two shared encodings of that second: keyframe(t), the whole canvas, and
-// delta(t), only the rectangle that changed since t-1 with unchanged pixels transparent. Both are built
-// once, before the second starts (prepare), and written as the same Buffer to every viewer: nothing is
-// encoded or copied per viewer. The prologue (GIF header, screen, palette) never changes for a channel.
+// Each second a channel holds two shared encodings of that second: delta(t), only the rectangle that
+// changed since t-1 with unchanged pixels transparent, built before the second starts (prepare), and
+// keyframe(t), the whole canvas, built on first use (only new viewers and viewers catching up need it, most
+// seconds nobody). Each is written as the same Buffer to every viewer: nothing is encoded or copied per
+// viewer. The prologue (GIF header, screen, palette) never changes for a channel.
 
 import { encodePrologue, minCodeSizeFor } from '../encoder/gif.js';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
@@ -11,14 +12,27 @@ import { faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOpt
 import { STREAM_DELAY_CS } from './limits.js';
 import type { Viewer } from './viewer.js';
 
-export interface Frames {
+const asBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+
+export class Frames {
   readonly second: number;
   readonly pixels: Uint8Array;
-  readonly keyframe: Buffer;
   readonly delta: Buffer;
-}
+  private key: Buffer | null = null;
+  private readonly opts: DeltaOptions;
 
-const asBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+  constructor(second: number, pixels: Uint8Array, delta: Buffer, opts: DeltaOptions) {
+    this.second = second;
+    this.pixels = pixels;
+    this.delta = delta;
+    this.opts = opts;
+  }
+
+  /** The whole canvas, encoded on first use and then shared. */
+  get keyframe(): Buffer {
+    return (this.key ??= asBuffer(encodeKeyframe(this.pixels, this.opts)));
+  }
+}
 
 export class Channel {
   readonly key: string;
@@ -104,12 +118,7 @@ export class Channel {
   private render(second: number, prev: Frames | null): Frames {
     const pixels = renderFace(second, this.face);
     const prevPixels = prev?.pixels ?? renderFace(second - 1, this.face);
-    return {
-      second,
-      pixels,
-      keyframe: asBuffer(encodeKeyframe(pixels, this.delta)),
-      delta: asBuffer(encodeDelta(prevPixels, pixels, this.delta)),
-    };
+    return new Frames(second, pixels, asBuffer(encodeDelta(prevPixels, pixels, this.delta)), this.delta);
   }
 }
 

@@ -38,7 +38,7 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
   const viewers = ch.viewers;
   const t = frames.second;
   const prev = t - 1;
-  const { keyframe, delta } = frames;
+  const delta = frames.delta;
   const maxBacklog = limits.maxBacklogBytes;
   let nDelta = 0;
   let nKey = 0;
@@ -56,7 +56,7 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
       continue;
     }
     v.stalledSinceMs = 0;
-    const buf = v.lastSecond === prev ? delta : keyframe;
+    const buf = v.lastSecond === prev ? delta : frames.keyframe; // encoded once, on the first resync
     if (buf === delta) nDelta++;
     else nKey++;
     if (buf === delta) sink.write(buf);
