@@ -5,8 +5,8 @@
 // Why it is shaped like this: an endless stream is a prologue (header + screen + palette) followed by frames
 // that never end, so the prologue and each frame encode to separate byte arrays that a server writes as-is
 // and shares between viewers. `encodeGif` glues them into a finite file with the trailer. Only a global
-// colour table is ever written (one palette per stream); no interlacing; no NETSCAPE loop extension unless
-// asked for, because a stream that ends should stay on its last frame rather than replay.
+// colour table is ever written (one palette per stream); no interlacing; no NETSCAPE loop extension, because
+// a stream that ends should stay on its last frame rather than replay it.
 
 import { ByteWriter } from './bytes.js';
 import { writeLzwData } from './lzw.js';
@@ -17,7 +17,6 @@ export const GIF = {
   EXTENSION_INTRODUCER: 0x21,
   GRAPHIC_CONTROL_LABEL: 0xf9,
   GRAPHIC_CONTROL_BLOCK_SIZE: 4,
-  APPLICATION_LABEL: 0xff,
   IMAGE_SEPARATOR: 0x2c,
   BLOCK_TERMINATOR: 0x00,
   TRAILER: 0x3b,
@@ -90,9 +89,7 @@ export function minCodeSizeFor(paletteColours: number): number {
 }
 
 export function writeHeader(w: ByteWriter): void {
-  // "GIF89a"
-  w.byte(0x47); w.byte(0x49); w.byte(0x46);
-  w.byte(0x38); w.byte(0x39); w.byte(0x61);
+  for (const ch of GIF.SIGNATURE + GIF.VERSION) w.byte(ch.charCodeAt(0)); // "GIF89a"
 }
 
 export function writeLogicalScreenDescriptor(w: ByteWriter, s: Screen): void {
@@ -157,19 +154,6 @@ export function writeImageData(w: ByteWriter, indices: Uint8Array, minCodeSize: 
   writeLzwData(w, indices, minCodeSize);
 }
 
-/** NETSCAPE2.0 application extension: loop `loops` times (0 = forever). For finite files only. */
-export function writeNetscapeLoopExt(w: ByteWriter, loops: number): void {
-  checkU16('loop count', loops, 0);
-  w.byte(GIF.EXTENSION_INTRODUCER);
-  w.byte(GIF.APPLICATION_LABEL);
-  w.byte(11);
-  for (const ch of 'NETSCAPE2.0') w.byte(ch.charCodeAt(0));
-  w.byte(3);
-  w.byte(1);
-  w.u16le(loops);
-  w.byte(GIF.BLOCK_TERMINATOR);
-}
-
 export function writeTrailer(w: ByteWriter): void {
   w.byte(GIF.TRAILER);
 }
@@ -177,12 +161,16 @@ export function writeTrailer(w: ByteWriter): void {
 // One scratch writer for the encode* helpers: its capacity survives between frames.
 const scratch = new ByteWriter(1 << 16);
 
+function writePrologue(w: ByteWriter, s: Screen): void {
+  writeHeader(w);
+  writeLogicalScreenDescriptor(w, s);
+  writeColorTable(w, s.palette);
+}
+
 /** Header + logical screen descriptor + global colour table: the bytes every stream starts with. */
 export function encodePrologue(s: Screen): Uint8Array {
   scratch.reset();
-  writeHeader(scratch);
-  writeLogicalScreenDescriptor(scratch, s);
-  writeColorTable(scratch, s.palette);
+  writePrologue(scratch, s);
   return scratch.toUint8Array();
 }
 
@@ -218,9 +206,7 @@ export function encodeGif(s: Screen, frames: FrameSpec[]): Uint8Array {
   const minCodeSize = minCodeSizeFor(colors);
   const tableSize = 1 << tableBits(colors);
   scratch.reset();
-  writeHeader(scratch);
-  writeLogicalScreenDescriptor(scratch, s);
-  writeColorTable(scratch, s.palette);
+  writePrologue(scratch, s);
   for (let k = 0; k < frames.length; k++) {
     const f = frames[k]!;
     checkFrame(f, minCodeSize);

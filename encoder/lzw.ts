@@ -13,8 +13,8 @@ import type { ByteWriter } from './bytes.js';
 
 const MAX_CODES = 4096;
 const MAX_CODE_SIZE = 12;
-export const MIN_CODE_SIZE_MIN = 2;
-export const MIN_CODE_SIZE_MAX = 8;
+const MIN_CODE_SIZE_MIN = 2;
+const MIN_CODE_SIZE_MAX = 8;
 
 /** child code of (prefix, index); shared by every call, all zero between calls. 2 MiB. */
 const trie = new Uint16Array(MAX_CODES << MIN_CODE_SIZE_MAX);
@@ -108,8 +108,8 @@ export function writeLzwData(w: ByteWriter, indices: Uint8Array, minCodeSize: nu
         codeLimit <<= 1;
       }
     } else {
-      // table full: clear at the current (12-bit) width and start over (the code is emitted as above,
-      // written out again rather than called: this is the hot loop, see perf/encoder-bench.mjs)
+      // table full: clear at the current (12-bit) width and start over (the clear code is emitted like a
+      // match above, written out again because p, acc and accBits are locals of this loop)
       acc |= clearCode << accBits;
       accBits += codeSize;
       while (accBits >= 8) {

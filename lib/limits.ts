@@ -13,7 +13,8 @@ export const HEADER_TIMEOUT_MS = 10_000;
 export const KEEPALIVE_IDLE_MS = 5_000;
 /**
  * Requests on one keep-alive connection before it is closed (nginx's keepalive_requests default since 1.19.10).
- * Node pays ~1 ms of CPU per new connection here, so a low bound makes keep-alive floods cost far more.
+ * A new connection costs Node ~0.13 ms of CPU here (a keep-alive request ~0.03 ms; perf/RESULTS.md, junk
+ * flood 21:33), so a low bound makes keep-alive floods cost more.
  */
 export const KEEPALIVE_MAX_REQUESTS = 1000;
 
@@ -23,7 +24,7 @@ export const MAX_VIEWER_BACKLOG_BYTES = 16 * 1024;
 export const VIEWER_STALL_MS = 30_000;
 /** Declared GIF delay of streamed frames, centiseconds: short so a browser shows a frame when it arrives. */
 export const STREAM_DELAY_CS = 1;
-/** Declared delay of finite GIFs (render, ?seconds=N), centiseconds. */
+/** Declared delay of finite GIFs (the render command): they play in real time, one second per frame. */
 export const FINITE_DELAY_CS = 100;
 
 /** (option) Viewers across all channels. Each costs a file descriptor and ~5 KB. */

@@ -19,11 +19,10 @@ import {
   TRANSPARENT_INDEX,
   type FaceOptions,
 } from './face.js';
+import { FINITE_DELAY_CS } from './limits.js';
 
 /** Longest finite GIF: one day of frames (a few MB). */
 export const MAX_RENDER_SECONDS = 86400;
-/** A finite GIF plays in real time: one second per frame. */
-export const FINITE_DELAY_CS = 100;
 
 /** The GIF of `seconds` seconds starting at `fromUnixSeconds` (floored), one frame per second. */
 export function renderFiniteGif(fromUnixSeconds: number, seconds: number, o: FaceOptions): Uint8Array {
