@@ -167,9 +167,16 @@ test('face :: canvas size depends on the options only', () => {
         const o = face(tz, hour12, scale);
         const size = faceSize(o);
         // every ~5 days and 7 hours through a year: both DST states, AM and PM, one- and two-digit 12 h hours
+        // and what is drawn stays inside the layout: the padding (3 x scale columns at each side, 2 x scale
+        // rows at top and bottom) is background at every instant, so a wider label cannot spill over
+        const padX = 3 * scale, padY = 2 * scale;
         for (let t = start; t < start + 366 * 86400; t += 5 * 86400 + 7 * 3600 + 13) {
-          assert.equal(faceSize(o), size);
-          assert.is(renderFace(t, o).length, size.width * size.height);
+          const px = renderFace(t, o);
+          for (let y = 0; y < size.height; y++)
+            for (let x = 0; x < size.width; x++) {
+              const inPad = x < padX || x >= size.width - padX || y < padY || y >= size.height - padY;
+              if (inPad && px[y * size.width + x] !== 0) assert.unreachable(`${tz} ${hour12} x${scale} at ${t}: pixel ${x},${y} drawn in the padding`);
+            }
         }
       }
     }
