@@ -2,11 +2,9 @@
 //   ours       prologue + keyframe of the first second + one delta per second (what a viewer receives)
 //   full       the same pictures, every second a full-canvas LZW frame (what the original time.gif sent)
 //   gifsicle   `gifsicle -O3` run on the full-frame GIF
-//   ours+runs  ours, plus gifsicle's run heuristic as a third way to mask each delta (a proposal for
-//              encoder/delta.ts, measured here so the gain is known before anyone writes it)
 // Checks first (every second of ours composited with omggif and gifuct-js equals renderFace; a sample of
 // seconds of the full-frame and gifsicle GIFs too), then counts and times, then appends to RESULTS.md.
-// Targets (DESIGN.md): ours <= 1/5 of full, and ours <= gifsicle -O3.
+// Targets: ours <= 1/5 of full, and ours <= gifsicle -O3.
 //
 //   node perf/bytes-bench.mjs            FROM=2026-11-21T09:30:00Z SECONDS=3600 FACE_TZ=UTC SCALE=3 HOUR12=0
 //   RECORD=0 to skip writing RESULTS.md
@@ -18,15 +16,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { encodeDelta, encodeKeyframe } from '../dist/encoder/delta.js';
-import { DISPOSAL, encodeFrame, encodePrologue, GIF, minCodeSizeFor } from '../dist/encoder/gif.js';
+import { encodePrologue, GIF, minCodeSizeFor } from '../dist/encoder/gif.js';
 import { canonicalTimeZone, faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX } from '../dist/lib/face.js';
 import { STREAM_DELAY_CS } from '../dist/lib/limits.js';
+import { parseInstant } from '../dist/lib/render.js';
 import { compositeGifuct, decodeOmggif, firstDifference, indicesToRgba } from '../dist/spec/decoders.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT = join(HERE, 'out');
 const GIFSICLE = '/usr/bin/gifsicle';
-const ORIGINAL_BPS = 300; // the original time.gif, full 132x28 frames (DESIGN.md)
+const ORIGINAL_BPS = 300; // reported for the original time.gif (full 132x28 frames), not measured here
 
 const FROM_ISO = process.env.FROM ?? '2026-11-21T09:30:00Z';
 const SECONDS = Number(process.env.SECONDS ?? 3600);
@@ -38,7 +37,8 @@ const face = {
 const RECORD = process.env.RECORD !== '0';
 if (face.tz === null) throw new Error(`FACE_TZ: unknown zone ${process.env.FACE_TZ}`);
 if (!Number.isInteger(SECONDS) || SECONDS < 2) throw new Error(`SECONDS must be an integer >= 2`);
-const from = Date.parse(FROM_ISO) / 1000;
+const from = parseInstant(FROM_ISO); // ISO-8601 with a zone, like the render command
+if (from === null) throw new Error(`FROM=${FROM_ISO}: not an ISO-8601 instant with a zone`);
 if (!Number.isFinite(from)) throw new Error(`FROM: not an instant: ${FROM_ISO}`);
 
 const { width, height } = faceSize(face);
@@ -56,41 +56,6 @@ const ours = [encodeKeyframe(pictures[0], streamOpts)];
 for (let k = 1; k < SECONDS; k++) ours.push(encodeDelta(pictures[k - 1], pictures[k], streamOpts));
 const full = pictures.map((p) => encodeKeyframe(p, streamOpts));
 
-// gifsicle's transp_frame_data heuristic: keep unchanged pixels opaque, except that a stretch of unchanged
-// pixels holding two or more runs of different colours becomes transparent (it creates a run).
-function runMasked(prev, cur, left, top, w, h) {
-  const px = new Uint8Array(w * h);
-  let nsame = 0;
-  let begin = 0;
-  for (let y = 0, i = 0; y < h; y++) {
-    for (let x = 0; x < w; x++, i++) {
-      const q = (top + y) * width + left + x;
-      if (prev[q] !== cur[q]) nsame = 0;
-      else if (nsame === 0) {
-        begin = i;
-        nsame = 1;
-      } else if (nsame === 1 && cur[q] !== px[i - 1]) {
-        px.fill(TRANSPARENT_INDEX, begin, i);
-        nsame = 2;
-      }
-      px[i] = nsame > 1 ? TRANSPARENT_INDEX : cur[q];
-    }
-  }
-  return px;
-}
-const withRuns = [ours[0]];
-for (let k = 1; k < SECONDS; k++) {
-  const d = ours[k];
-  const at = d[0] === GIF.EXTENSION_INTRODUCER ? 8 : 0; // the delta's image descriptor, after its GCE
-  const v = new DataView(d.buffer, d.byteOffset + at);
-  const [left, top, w, h] = [v.getUint16(1, true), v.getUint16(3, true), v.getUint16(5, true), v.getUint16(7, true)];
-  const alt = encodeFrame(
-    { left, top, width: w, height: h, indices: runMasked(pictures[k - 1], pictures[k], left, top, w, h), delayCs: STREAM_DELAY_CS, disposal: DISPOSAL.KEEP, transparentIndex: TRANSPARENT_INDEX },
-    minCodeSize,
-  );
-  withRuns.push(alt.length < d.length ? alt : d);
-}
-
 const gifOf = (frames) => {
   const n = prologue.length + frames.reduce((s, f) => s + f.length, 0) + 1;
   const out = new Uint8Array(n);
@@ -105,7 +70,6 @@ const gifOf = (frames) => {
 };
 const oursGif = gifOf(ours);
 const fullGif = gifOf(full);
-const withRunsGif = gifOf(withRuns);
 
 mkdirSync(OUT, { recursive: true });
 const fullPath = join(OUT, 'bytes-full.gif');
@@ -133,13 +97,12 @@ const every = Array.from({ length: SECONDS }, (_, k) => k);
 const sample = every.filter((k) => k % 97 === 0 || (from + k) % 60 <= 1 || k === SECONDS - 1);
 check('ours (omggif)', decodeOmggif(oursGif).frames, every);
 check('ours (gifuct-js)', compositeGifuct(oursGif), every);
-check('ours+runs (omggif)', decodeOmggif(withRunsGif).frames, every);
 check('full (omggif)', decodeOmggif(fullGif).frames, sample);
 if (o3Gif) {
   check('gifsicle -O3 (omggif)', decodeOmggif(o3Gif).frames, sample);
   check('gifsicle -O3 (gifuct-js)', compositeGifuct(o3Gif), sample);
 }
-console.log(`checked: ours at all ${SECONDS} seconds (omggif, gifuct-js), ours+runs (omggif); full and gifsicle -O3 at ${sample.length} sampled seconds`);
+console.log(`checked: ours at all ${SECONDS} seconds (omggif, gifuct-js); full and gifsicle -O3 at ${sample.length} sampled seconds`);
 
 // ---- per-frame sizes of a GIF (for gifsicle's output): GCE + descriptor + image data, by block walking ----
 
@@ -174,7 +137,6 @@ function frameSizes(gif) {
 
 const sum = (a) => a.reduce((s, x) => s + x, 0);
 const oursBytes = prologue.length + sum(ours.map((f) => f.length));
-const withRunsBytes = prologue.length + sum(withRuns.map((f) => f.length));
 const fullBytes = prologue.length + sum(full.map((f) => f.length));
 const o3Bytes = o3Gif ? o3Gif.length - 1 : NaN; // without the trailer, like the others
 const perSec = (b) => b / SECONDS;
@@ -212,7 +174,6 @@ const rows = [
   ['ours: keyframe + deltas', oursBytes, perSec(oursBytes)],
   ['full LZW frames', fullBytes, perSec(fullBytes)],
   ['gifsicle -O3 on full', o3Bytes, perSec(o3Bytes)],
-  ['ours + run-heuristic masking (proposal for delta.ts)', withRunsBytes, perSec(withRunsBytes)],
 ];
 const table = [
   '| stream | bytes | B/s per viewer |',
@@ -224,8 +185,7 @@ const ratioO3 = oursBytes / o3Bytes;
 const verdict = [
   `ours / full = ${fmt(ratioFull, 3)} (target <= 0.200: ${ratioFull <= 0.2 ? 'met' : 'MISSED'})`,
   `ours / gifsicle -O3 = ${fmt(ratioO3, 3)} (target <= 1: ${ratioO3 <= 1 ? 'met' : Number.isFinite(ratioO3) ? 'MISSED' : 'not measured'})`,
-  `ours+runs / gifsicle -O3 = ${fmt(withRunsBytes / o3Bytes, 4)}`,
-  `ours vs the original time.gif's ~${ORIGINAL_BPS} B/s: ${fmt(perSec(oursBytes) / ORIGINAL_BPS, 3)}x`,
+  `ours vs the ~${ORIGINAL_BPS} B/s reported for the original time.gif: ${fmt(perSec(oursBytes) / ORIGINAL_BPS, 3)}x`,
 ].join('; ');
 const detail = [
   `canvas ${width}x${height}, face ${faceKey(face)}, ${SECONDS} s from ${FROM_ISO}`,
@@ -246,7 +206,7 @@ if (RECORD) {
     '',
     `Command: \`make build && ${env} node perf/bytes-bench.mjs\` (perf/bytes-bench.mjs)`,
     `Machine: ${cpus().length}-core VPS (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, gifsicle ${o3Gif ? execFileSync(GIFSICLE, ['--version']).toString().split('\n')[0].replace(/^LCDF Gifsicle /, '') : 'absent'}.`,
-    'Checked before counting: every second of ours (omggif, gifuct-js) and ours+runs (omggif) composited equals renderFace; full and gifsicle -O3 sampled.',
+    'Checked before counting: every second of ours (omggif, gifuct-js) composited equals renderFace; full and gifsicle -O3 sampled.',
     '',
     table,
     '',
