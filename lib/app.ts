@@ -127,7 +127,8 @@ export class App {
     this.routeCtx = routeContext(cfg);
     this.bearer = cfg.metricsToken === null ? null : `Bearer ${cfg.metricsToken}`;
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
-    this.memoryLimitBytes = (cfg.memoryLimitMb ?? defaultMemoryLimitMb()) * 1024 * 1024;
+    // Without --memory-limit-mb the default bound is shared between the workers (each is its own process).
+    this.memoryLimitBytes = (cfg.memoryLimitMb ?? Math.floor(defaultMemoryLimitMb() / cfg.workers)) * 1024 * 1024;
   }
 
   /** Swap in a new config (SIGHUP). Lists were loaded and checked by the caller, so this cannot fail halfway. */

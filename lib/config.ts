@@ -27,7 +27,7 @@ export const OPTIONS = {
   'max-connections': { kind: 'int', arg: 'N', min: 1, max: 10_000_000, help: 'open connections at most, per worker (default: open-files limit minus a reserve)' },
   'max-streams-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: 'open streams per IPv4 address or IPv6 /64, per worker (default 256)' },
   'conn-rate-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: 'new connections per second per address, token bucket (default 50, burst 4x)' },
-  'memory-limit-mb': { kind: 'int', arg: 'MB', min: 16, max: 1_048_576, help: 'refuse new viewers when RSS is above this (default: 75% of the memory bound)' },
+  'memory-limit-mb': { kind: 'int', arg: 'MB', min: 16, max: 1_048_576, help: 'refuse new viewers when RSS is above this, per worker (default: 75% of the memory bound, shared by the workers)' },
   'blocklist': { kind: 'list', arg: 'FILE', help: 'CIDR ranges to drop at accept, one per line (repeatable)' },
   'allowlist': { kind: 'list', arg: 'FILE', help: 'CIDR ranges never blocked or rate-limited (repeatable)' },
   'proxy-protocol-from': { kind: 'list', arg: 'CIDR[,CIDR...]', help: 'accept PROXY protocol v1/v2 from these peers only' },

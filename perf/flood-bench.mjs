@@ -12,7 +12,7 @@
 // Also: WARMUP (seconds of flood before the window, default 2), ONLY=junk,blocked,viewers, VIEWER_FLOODS
 // (flood modes during phase 3, default keepalive,close), RATE (viewer connects/s, 2000), NO_RESULTS=1.
 
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import net from 'node:net';
@@ -343,7 +343,7 @@ async function main() {
     `\n## Junk flood: timegif vs nginx, ${SECONDS} s windows (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     '',
     `Command: \`make -C perf flood SECONDS=${SECONDS} CONNS=${CONNS} VIEWERS=${VIEWERS}${WARMUP !== 2 ? ` WARMUP=${WARMUP}` : ''}${env.ONLY ? ` ONLY=${env.ONLY}` : ''}\`; ` +
-      `Node ${process.version}; ${(() => { try { return execFileSync('nginx', ['-v'], { stdio: ['ignore', 'ignore', 'pipe'] }).toString(); } catch (e) { return e.stderr?.toString() ?? ''; } })().trim().replace('nginx version: ', '')}; ` +
+      `Node ${process.version}; ${(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '').trim().replace('nginx version: ', '')}; ` +
       `nproc ${cpus().length} (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     `Client: perf/flood.c (\`cc -O2\`), ${CONNS} connections from ${FLOOD_SRC}, BitTorrent announce with Host tracker.example.org; timegif \`serve --hosts time.example\` answers 421, ` +
       `nginx (master + 1 worker, perf/nginx/flood.conf.in) 404. Server CPU over the window from /proc (nginx: the worker), sampled at the client's per-second lines after ${WARMUP} s of warm-up. ` +

@@ -18,7 +18,7 @@ export const RESPONSE_HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\n' +
   'Cache-Control: no-cache, no-store, no-transform\r\nConnection: close\r\n\r\n';
 
 // { prologue, frame }: prologue = header + logical screen + global colour table + keyframe (no HTTP head);
-// frame = one delta frame (GCE, image descriptor, LZW data) of about 60 bytes.
+// frame = one delta frame (GCE, image descriptor, LZW data) of 47 bytes.
 export function fixedStream() {
   const W = 132; const H = 28;
   const palette = [0x000000, 0xffffff, 0x808080, 0xff00ff]; // index 3: transparent in deltas
