@@ -17,7 +17,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 
-export { ConfigError };
 
 /** What one load found: lines parsed per family (before merging) and the warnings for host bits. */
 export interface ParsedList { v4: number; v6: number; warnings: string[] }

@@ -136,7 +136,7 @@ export class H1Conn {
       trusted: app.isTrusted(this.remote, p.authorization),
     };
     const r = route(info, app.routeCtx);
-    const keepAlive = p.keepAlive && !p.hasBody && this.requests < KEEPALIVE_MAX_REQUESTS && !app.draining;
+    const keepAlive = p.keepAlive && this.requests < KEEPALIVE_MAX_REQUESTS && !app.draining;
     if (r.kind === 'canned') {
       if (r.junk !== null) {
         // Junk: counted and sampled, never logged line by line.

@@ -18,8 +18,6 @@
 import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES } from './limits.js';
 import { hasToken, normalizeHost, trimEnd } from './http1-fields.js';
 
-export { normalizeHost };
-
 /** Longest method token accepted; registered methods are at most 17 bytes (UPDATEREDIRECTREF). */
 const MAX_METHOD_BYTES = 32;
 /** Empty lines tolerated before the request line (RFC 9112 §2.2: at least one, after a previous body). */

@@ -14,16 +14,17 @@ export type Transport = (typeof TRANSPORT)[keyof typeof TRANSPORT];
 export const TRANSPORT_NAMES = ['h1', 'h1_tls', 'h2'] as const;
 
 /**
- * Largest single write to a TLS socket. Measured with Node 20 (perf/RESULTS.md): a write of more than ~490
- * plaintext bytes makes the TLS layer keep a ~15 KB buffer for the rest of the connection (≈50 KB per idle TLS
- * viewer instead of ≈34 KB); the same bytes in smaller writes do not. Only intros and resync keyframes are that
+ * Largest single write to a TLS socket. Measured with Node 20 (perf/tls-write-size.mjs, perf/RESULTS.md): a bare
+ * node:tls socket whose first answer is one write of 500 B or more keeps ~13-16 KiB more for the rest of the
+ * connection (46-50 KiB instead of ~33-34 KiB); 480 B or less, or the same bytes in pieces, does not. Only intros and resync keyframes are that
  * large, so they go out in pieces on TLS sockets.
  */
 export const TLS_WRITE_PIECE_BYTES = 448;
 
 /**
  * Write `buf` to a sink, in pieces if it is an HTTP/1 TLS socket and the buffer is large (TLS_WRITE_PIECE_BYTES).
- * HTTP/2 streams are left alone: node:http2 gathers frames into its own socket writes (measured: no change).
+ * HTTP/2 streams are left alone: node:http2 gathers frames into its own socket writes (tls-bench's h2 RSS did
+ * not change when they were split).
  */
 export function writeFrame(sink: Sink, transport: Transport, buf: Buffer): void {
   if (transport !== TRANSPORT.H1_TLS || buf.length <= TLS_WRITE_PIECE_BYTES) {

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { SocketAddress } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CidrSet, ConfigError, formatIpv6, ipKey, parseIpv6 } from '../lib/cidr.js';
+import { CidrSet, formatIpv6, ipKey, parseIpv6 } from '../lib/cidr.js';
+import { ConfigError } from '../lib/errors.js';
 
 // ---- an independent reference: BigInt ranges, text produced without lib/cidr.ts ----
 
