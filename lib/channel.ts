@@ -47,9 +47,9 @@ export class Channel {
   private introSecond = -1;
   private readonly intros = new Map<string, Buffer>();
 
-  constructor(face: FaceOptions, second: number) {
+  constructor(face: FaceOptions, second: number, key = faceKey(face)) {
     this.face = face;
-    this.key = faceKey(face);
+    this.key = key;
     const { width, height } = faceSize(face);
     this.prologue = asBuffer(encodePrologue({ width, height, palette: PALETTE }));
     this.delta = {
@@ -140,7 +140,7 @@ export class ChannelRegistry {
     let ch = this.channels.get(key);
     if (ch === undefined) {
       if (this.channels.size >= this.maxChannels) return null;
-      ch = new Channel(face, second);
+      ch = new Channel(face, second, key);
       this.channels.set(key, ch);
     } else ch.advance(second); // an idle channel is not prepared every second: catch up now
     return ch;

@@ -11,6 +11,7 @@ import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import { CidrSet } from '../dist/lib/cidr.js';
 import { PeerTable } from '../dist/lib/peers.js';
+import { mulberry32 } from '../dist/spec/random.js';
 
 const RANGES = Number(process.env.RANGES ?? 50_000);
 const LOOKUPS = Number(process.env.LOOKUPS ?? 1_000_000);
@@ -19,14 +20,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const RECORD = process.env.RECORD !== '0';
 const POOL = 4096;
 
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(2026);
 const rint = (n) => Math.floor(rand() * n);
 const rbig = (bits) => {
