@@ -16,15 +16,13 @@ import { H1Conn, STATE } from './conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from './viewer.js';
 import type { Config } from './config.js';
 import { DEFAULT_FACE, type FaceOptions } from './face.js';
-import type { RouteContext } from './routes.js';
+import type { RouteContext, StreamMode } from './routes.js';
 import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
 import { adoptH2, createH2 } from './http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
 import { MAX_CHANNELS, MAX_VIEWER_BACKLOG_BYTES, VIEWER_STALL_MS } from './limits.js';
-
-export const GIF_TRAILER = Buffer.from([0x3b]);
 
 /** See App.proxyStep. */
 export const MORE = 0;
@@ -101,12 +99,15 @@ export class App {
   tls: TlsTerminator | null = null;
   private h2: Http2Server | null = null;
   readonly viewersByTransport = [0, 0, 0];
+  /** Multipart (WebKit) viewers among them; the rest are endless-GIF viewers. */
+  multipartViewers = 0;
   readonly openFiles: number | null;
   rssBytes = 0;
   draining = false;
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
   private readonly stats = newFanoutStats();
+  private readonly partStats = newFanoutStats();
 
   constructor(cfg: Config, lists: Lists, opts: AppOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -295,7 +296,7 @@ export class App {
   }
 
   /** A new viewer on `face`, or the reason it was refused (the caller answers 503 + GIF). */
-  openViewer(sink: Sink, transport: Transport, face: FaceOptions, key: string, remote: string): Viewer | string {
+  openViewer(sink: Sink, transport: Transport, face: FaceOptions, mode: StreamMode, key: string, remote: string): Viewer | string {
     const reason =
       this.draining ? 'draining'
       : this.viewers >= this.cfg.maxViewers ? 'max-viewers'
@@ -308,9 +309,10 @@ export class App {
       this.peers.closeStream(key);
       return this.refuse('max-channels', remote);
     }
-    const v = new Viewer(sink, transport);
+    const v = new Viewer(sink, transport, mode);
     ch.add(v);
     this.viewersByTransport[transport]!++;
+    if (mode === 'multipart') this.multipartViewers++;
     this.metrics.viewersStarted++;
     return v;
   }
@@ -321,9 +323,28 @@ export class App {
     return reason;
   }
 
-  /** The first write of a stream: head (HTTP/1 only) + prologue + the current keyframe, shared per second. */
+  /**
+   * The first write of a stream, shared per second: head (HTTP/1 only) + prologue + the current keyframe, or
+   * for multipart head + the first part. Counted as intro bytes.
+   */
   streamIntro(v: Viewer, kind: 'h1' | 'h2'): Buffer {
-    return v.channel!.intro(kind, kind === 'h1' ? this.responses.streamHead : null);
+    const intro = v.channel!.intro(kind + v.mode, kind === 'h1' ? this.responses.streamHead(v.mode) : null, v.mode);
+    this.countStreamBytes(v, intro.length);
+    this.metrics.introBytes += intro.length;
+    return intro;
+  }
+
+  /** The last write of a deliberately ended stream (shutdown): the trailer, or a last part and the close delimiter. */
+  streamEnding(v: Viewer): Buffer {
+    const end = v.channel!.current.ending(v.mode);
+    this.countStreamBytes(v, end.length);
+    return end;
+  }
+
+  private countStreamBytes(v: Viewer, n: number): void {
+    v.bytes += n;
+    if (v.mode === 'multipart') this.metrics.multipartBytes += n;
+    else this.metrics.gifBytes += n;
   }
 
   closeViewer(v: Viewer, key: string): void {
@@ -331,6 +352,7 @@ export class App {
     if (ch === null) return;
     ch.remove(v);
     this.viewersByTransport[v.transport]!--;
+    if (v.mode === 'multipart') this.multipartViewers--;
     this.peers.closeStream(key);
   }
 
@@ -349,6 +371,7 @@ export class App {
         rss_bytes: this.rssBytes,
       },
       byTransport,
+      { gif: this.viewers - this.multipartViewers, multipart: this.multipartViewers },
     );
   }
 
@@ -362,17 +385,23 @@ export class App {
     this.metrics.ticks++;
     this.responses.refresh(t);
     const stats = this.stats;
+    const partStats = this.partStats;
     for (const ch of this.channels.channels.values()) {
-      if (ch.viewers.length === 0) continue;
-      fanOut(ch, ch.advance(t), nowMs, this.fanoutLimits, stats);
+      if (ch.size === 0) continue;
+      const frames = ch.advance(t);
+      if (ch.viewers.length > 0) fanOut(ch.viewers, frames, nowMs, this.fanoutLimits, stats);
+      if (ch.partViewers.length > 0) fanOut(ch.partViewers, frames.parts, nowMs, this.fanoutLimits, partStats);
     }
     const m = this.metrics;
     m.framesDelta += stats.framesDelta;
     m.framesKey += stats.framesKey;
-    m.frameBytes += stats.bytes;
-    m.framesSkipped += stats.skipped;
-    m.viewersEvicted += stats.evicted;
-    stats.framesDelta = stats.framesKey = stats.bytes = stats.skipped = stats.evicted = 0;
+    m.framesPart += partStats.framesDelta + partStats.framesKey; // the same Buffer either way
+    m.frameBytes += stats.bytes + partStats.bytes;
+    m.gifBytes += stats.bytes;
+    m.multipartBytes += partStats.bytes;
+    m.framesSkipped += stats.skipped + partStats.skipped;
+    m.viewersEvicted += stats.evicted + partStats.evicted;
+    for (const st of [stats, partStats]) st.framesDelta = st.framesKey = st.bytes = st.skipped = st.evicted = 0;
     m.observeDelivery(this.now() - t * 1000);
     // Bookkeeping after the writes: deadlines, sweeps, memory.
     for (const c of this.pending) c.checkDeadline(nowMs);
@@ -390,14 +419,14 @@ export class App {
 
   /** After the tick: render and encode second `t` for every channel, ahead of its boundary. */
   prepare = (t: number): void => {
-    for (const ch of this.channels.channels.values()) if (ch.viewers.length > 0) ch.prepare(t);
+    for (const ch of this.channels.channels.values()) if (ch.size > 0) ch.prepare(t);
   };
 
   /** Stop taking viewers and end every stream with the trailer; resolves when all connections closed. */
   drain(): void {
     this.draining = true;
     for (const ch of this.channels.channels.values())
-      for (const v of [...ch.viewers]) v.evict('shutdown');
+      for (const v of [...ch.viewers, ...ch.partViewers]) v.evict('shutdown');
     for (const c of [...this.pending]) if (c.state !== STATE.CLOSING) c.close('shutdown');
     for (const s of this.handshakes.keys()) s.destroy();
     for (const s of this.h2Sessions) s.close(); // GOAWAY; streams already ended with the trailer

@@ -5,32 +5,70 @@
 // keyframe(t), the whole canvas, built on first use (only new viewers and viewers catching up need it, most
 // seconds nobody). Each is written as the same Buffer to every viewer: nothing is encoded or copied per
 // viewer. The prologue (GIF header, screen, palette) never changes for a channel.
+// Multipart viewers (WebKit, multipart.ts) get a third shared Buffer, part(t): the prologue, keyframe(t), the
+// trailer and the next part's head; they are kept in their own list, so the fan-out loop stays one loop.
 
 import { encodePrologue, minCodeSizeFor } from '../encoder/gif.js';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
 import { faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
 import { STREAM_DELAY_CS } from './limits.js';
 import type { Viewer } from './viewer.js';
+import type { StreamMode } from './routes.js';
+import { CLOSE_DELIMITER, FIRST_PART_HEAD, NEXT_PART_HEAD } from './multipart.js';
+
+const GIF_TRAILER = Buffer.from([0x3b]);
 
 const asBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
-export class Frames {
+/** What the fan-out writes for one second: `delta` to a viewer that holds t-1, `keyframe` to any other. */
+export interface FrameSource {
+  readonly second: number;
+  readonly delta: Buffer;
+  readonly keyframe: Buffer;
+}
+
+export class Frames implements FrameSource {
   readonly second: number;
   readonly pixels: Uint8Array;
   readonly delta: Buffer;
+  /** The same second for multipart viewers: every part is whole, so delta and keyframe are both part(t). */
+  readonly parts: FrameSource;
   private key: Buffer | null = null;
+  private partBuf: Buffer | null = null;
   private readonly opts: DeltaOptions;
+  private readonly prologue: Buffer;
 
-  constructor(second: number, pixels: Uint8Array, delta: Buffer, opts: DeltaOptions) {
+  constructor(second: number, pixels: Uint8Array, delta: Buffer, opts: DeltaOptions, prologue: Buffer) {
     this.second = second;
     this.pixels = pixels;
     this.delta = delta;
     this.opts = opts;
+    this.prologue = prologue;
+    const self = this;
+    this.parts = {
+      second,
+      get delta() {
+        return self.part;
+      },
+      get keyframe() {
+        return self.part;
+      },
+    };
   }
 
   /** The whole canvas, encoded on first use and then shared. */
   get keyframe(): Buffer {
     return (this.key ??= asBuffer(encodeKeyframe(this.pixels, this.opts)));
+  }
+
+  /** One multipart part: a complete one-frame GIF of this second, then the next part's head. Built on first use. */
+  get part(): Buffer {
+    return (this.partBuf ??= Buffer.concat([this.prologue, this.keyframe, GIF_TRAILER, NEXT_PART_HEAD]));
+  }
+
+  /** The last bytes of a deliberately ended stream: the trailer, or for multipart this second again and the close delimiter. */
+  ending(mode: StreamMode): Buffer {
+    return mode === 'gif' ? GIF_TRAILER : Buffer.concat([this.prologue, this.keyframe, GIF_TRAILER, CLOSE_DELIMITER]);
   }
 }
 
@@ -38,7 +76,9 @@ export class Channel {
   readonly key: string;
   readonly face: FaceOptions;
   readonly prologue: Buffer;
+  /** Endless-GIF viewers and multipart viewers: each list is fanned out on its own. */
   readonly viewers: Viewer[] = [];
+  readonly partViewers: Viewer[] = [];
   /** The frames of the second being shown. */
   current: Frames;
   private next: Frames | null = null;
@@ -77,38 +117,45 @@ export class Channel {
     return this.current;
   }
 
+  get size(): number {
+    return this.viewers.length + this.partViewers.length;
+  }
+
   /**
-   * The bytes a new viewer gets in one write: `head` + prologue + the current keyframe. Shared by every
-   * viewer that joins during the same second with the same head (the head carries the Date).
+   * The bytes a new viewer gets in one write: `head` + prologue + the current keyframe, or for multipart
+   * `head` + the first part's head + part(t). Shared by every viewer that joins during the same second with the
+   * same `name` (transport and mode; the head carries the Date).
    */
-  intro(name: string, head: Buffer | null): Buffer {
+  intro(name: string, head: Buffer | null, mode: StreamMode): Buffer {
     if (this.introSecond !== this.current.second) {
       this.intros.clear();
       this.introSecond = this.current.second;
     }
     let buf = this.intros.get(name);
     if (buf === undefined) {
-      const parts = head === null ? [this.prologue, this.current.keyframe] : [head, this.prologue, this.current.keyframe];
-      buf = Buffer.concat(parts);
+      const body = mode === 'gif' ? [this.prologue, this.current.keyframe] : [FIRST_PART_HEAD, this.current.part];
+      buf = Buffer.concat(head === null ? body : [head, ...body]);
       this.intros.set(name, buf);
     }
     return buf;
   }
 
   add(v: Viewer): void {
+    const list = v.mode === 'gif' ? this.viewers : this.partViewers;
     v.channel = this;
-    v.index = this.viewers.length;
+    v.index = list.length;
     v.lastSecond = this.current.second;
-    this.viewers.push(v);
+    list.push(v);
   }
 
   /** O(1) swap-remove; idempotent. */
   remove(v: Viewer): void {
+    const list = v.mode === 'gif' ? this.viewers : this.partViewers;
     const i = v.index;
-    if (i < 0 || this.viewers[i] !== v) return;
-    const last = this.viewers.pop()!;
+    if (i < 0 || list[i] !== v) return;
+    const last = list.pop()!;
     if (last !== v) {
-      this.viewers[i] = last;
+      list[i] = last;
       last.index = i;
     }
     v.index = -1;
@@ -118,7 +165,7 @@ export class Channel {
   private render(second: number, prev: Frames | null): Frames {
     const pixels = renderFace(second, this.face);
     const prevPixels = prev?.pixels ?? renderFace(second - 1, this.face);
-    return new Frames(second, pixels, asBuffer(encodeDelta(prevPixels, pixels, this.delta)), this.delta);
+    return new Frames(second, pixels, asBuffer(encodeDelta(prevPixels, pixels, this.delta)), this.delta, this.prologue);
   }
 }
 
@@ -159,6 +206,6 @@ export class ChannelRegistry {
 
   /** Drop channels nobody watches. */
   sweep(): void {
-    for (const [key, ch] of this.channels) if (ch.viewers.length === 0 && key !== this.pinned) this.channels.delete(key);
+    for (const [key, ch] of this.channels) if (ch.size === 0 && key !== this.pinned) this.channels.delete(key);
   }
 }

@@ -7,7 +7,7 @@
 
 import type { Socket } from 'node:net';
 import { PARSE, RequestParser } from './http1.js';
-import { BAD_PROXY, GIF_TRAILER, MORE, REFUSED, type App } from './app.js';
+import { BAD_PROXY, MORE, REFUSED, type App } from './app.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
 import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS } from './limits.js';
@@ -134,6 +134,7 @@ export class H1Conn {
       host: p.host,
       secure: this.transport === TRANSPORT.H1_TLS,
       trusted: app.isTrusted(this.remote, p.authorization),
+      userAgent: p.userAgent,
     };
     const r = route(info, app.routeCtx);
     const keepAlive = p.keepAlive && this.requests < KEEPALIVE_MAX_REQUESTS && !app.draining;
@@ -156,13 +157,14 @@ export class H1Conn {
     }
     // The stream.
     if (isHead) {
+      const head = app.responses.streamHead(r.mode);
       app.metrics.response(200);
-      this.logRequest(p, 200, app.responses.streamHead);
-      this.endWith(app.responses.streamHead);
+      this.logRequest(p, 200, head);
+      this.endWith(head);
       return false;
     }
     this.saveRequest(p);
-    const v = app.openViewer(this.socket, this.transport, r.face, this.key, this.remote);
+    const v = app.openViewer(this.socket, this.transport, r.face, r.mode, this.key, this.remote);
     if (typeof v === 'string') {
       app.metrics.response(503);
       const busy = app.responses.get('busy', false, false);
@@ -176,11 +178,8 @@ export class H1Conn {
     this.parser = null;
     app.pending.delete(this);
     app.metrics.response(200);
-    this.headBytes = app.responses.streamHead.length;
-    const intro = app.streamIntro(v, 'h1');
-    app.metrics.introBytes += intro.length;
-    v.bytes += intro.length;
-    writeFrame(this.socket, this.transport, intro);
+    this.headBytes = app.responses.streamHead(r.mode).length;
+    writeFrame(this.socket, this.transport, app.streamIntro(v, 'h1'));
     return false;
   }
 
@@ -245,10 +244,10 @@ export class H1Conn {
       this.close('stalled');
       return;
     }
-    // End on a frame boundary: every write is whole frames, so the trailer closes the GIF cleanly.
-    if (this.viewer !== null) this.viewer.bytes += GIF_TRAILER.length;
+    // End on a frame boundary: every write is whole frames, so the trailer (or the close delimiter) ends cleanly.
+    const end = this.viewer === null ? null : this.app.streamEnding(this.viewer);
     this.detachViewer();
-    this.endWith(GIF_TRAILER);
+    this.endWith(end);
   };
 
   private detachViewer(): void {

@@ -10,9 +10,10 @@
 // - A viewer that keeps being skipped for `stallMs` has made no progress: it is EVICTED (socket destroyed,
 //   counted) by its owner's evict hook.
 // - Every other viewer gets delta(t) if it holds frame t-1, keyframe(t) otherwise. Both are shared Buffers.
+//   Multipart viewers are a list of their own, fanned out with frames.parts (both are part(t), every part whole).
 
-import type { Channel, Frames } from './channel.js';
-import { writeFrame, type Viewer } from './viewer.js';
+import type { FrameSource } from './channel.js';
+import { TLS_WRITE_PIECE_BYTES, writeFrame, type Viewer } from './viewer.js';
 
 export interface FanoutLimits {
   maxBacklogBytes: number;
@@ -34,8 +35,7 @@ export function newFanoutStats(): FanoutStats {
 // Reused across ticks: viewers to evict once the loop is done (eviction must not reorder the array mid-loop).
 const toEvict: Viewer[] = [];
 
-export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: FanoutLimits, stats: FanoutStats): void {
-  const viewers = ch.viewers;
+export function fanOut(viewers: Viewer[], frames: FrameSource, nowMs: number, limits: FanoutLimits, stats: FanoutStats): void {
   const t = frames.second;
   const prev = t - 1;
   const delta = frames.delta;
@@ -59,8 +59,8 @@ export function fanOut(ch: Channel, frames: Frames, nowMs: number, limits: Fanou
     const buf = v.lastSecond === prev ? delta : frames.keyframe; // encoded once, on the first resync
     if (buf === delta) nDelta++;
     else nKey++;
-    if (buf === delta) sink.write(buf);
-    else writeFrame(sink, v.transport, buf); // a keyframe: split on TLS sockets
+    if (buf.length <= TLS_WRITE_PIECE_BYTES) sink.write(buf);
+    else writeFrame(sink, v.transport, buf); // a keyframe or a part: split on TLS sockets
     v.lastSecond = t;
     v.bytes += buf.length;
     bytes += buf.length;

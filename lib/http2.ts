@@ -8,7 +8,6 @@ import { constants, createServer, type Http2Server, type Http2Session, type Serv
 import type { TLSSocket } from 'node:tls';
 import { route, type RequestInfo } from './routes.js';
 import type { App } from './app.js';
-import { GIF_TRAILER } from './app.js';
 import { STREAM_HEADERS } from './responses.js';
 import { TRANSPORT } from './viewer.js';
 
@@ -78,6 +77,7 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
     host: authority(headers),
     secure: true,
     trusted: app.isTrusted(si.remote, String(headers.authorization ?? '')),
+    userAgent: String(headers['user-agent'] ?? ''),
   };
   app.metrics.requests++;
   stream.on('error', noop);
@@ -120,14 +120,14 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
     return;
   }
   const streamHeaders: Record<string, string> = { ':status': '200' };
-  for (const [k, v] of STREAM_HEADERS) streamHeaders[k.toLowerCase()] = v;
+  for (const [k, v] of STREAM_HEADERS[r.mode]) streamHeaders[k.toLowerCase()] = v;
   if (isHead) {
     app.metrics.response(200);
     stream.respond(streamHeaders, { endStream: true });
     log(200, 0);
     return;
   }
-  const v = app.openViewer(stream, TRANSPORT.H2, r.face, si.key, si.remote);
+  const v = app.openViewer(stream, TRANSPORT.H2, r.face, r.mode, si.key, si.remote);
   if (typeof v === 'string') {
     const b = app.responses.body('busy');
     const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
@@ -152,15 +152,13 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
       stream.close(constants.NGHTTP2_CANCEL);
       return;
     }
+    const end = app.streamEnding(v);
     finish();
-    stream.end(GIF_TRAILER);
+    stream.end(end);
   };
   stream.once('close', finish);
   stream.respond(streamHeaders);
-  const intro = app.streamIntro(v, 'h2');
-  app.metrics.introBytes += intro.length;
-  v.bytes += intro.length;
-  stream.write(intro);
+  stream.write(app.streamIntro(v, 'h2'));
 }
 
 function noop(): void {}

@@ -13,7 +13,11 @@ export class Metrics {
   requests = 0;
   framesDelta = 0;
   framesKey = 0;
+  framesPart = 0;
   frameBytes = 0;
+  /** Stream bytes by mode (intros, frames, endings). */
+  gifBytes = 0;
+  multipartBytes = 0;
   introBytes = 0;
   framesSkipped = 0;
   viewersEvicted = 0;
@@ -62,7 +66,7 @@ export class Metrics {
   }
 
   /** Prometheus text. `gauges` are sampled by the caller (viewers by transport, channels, peers). */
-  render(gauges: Record<string, number>, viewersByTransport: Record<string, number>): string {
+  render(gauges: Record<string, number>, viewersByTransport: Record<string, number>, viewersByMode: Record<string, number>): string {
     const out: string[] = [];
     const metric = (name: string, type: string, help: string, lines: string[]): void => {
       out.push(`# HELP timegif_${name} ${help}`, `# TYPE timegif_${name} ${type}`, ...lines);
@@ -72,6 +76,12 @@ export class Metrics {
 
     metric('viewers', 'gauge', 'Open GIF streams by transport.',
       Object.entries(viewersByTransport).map(([t, n]) => `timegif_viewers{transport="${t}"} ${n}`));
+    metric('stream_viewers', 'gauge', 'Open streams by mode: endless GIF, or multipart parts (WebKit).',
+      Object.entries(viewersByMode).map(([m, n]) => `timegif_stream_viewers{mode="${m}"} ${n}`));
+    metric('stream_bytes_total', 'counter', 'Bytes written to streams (intros, frames, endings) by mode.', [
+      `timegif_stream_bytes_total{mode="gif"} ${this.gifBytes}`,
+      `timegif_stream_bytes_total{mode="multipart"} ${this.multipartBytes}`,
+    ]);
     one('connections_open', 'gauge', 'Open client connections.', this.connectionsOpen);
     one('connections_accepted_total', 'counter', 'Connections accepted.', this.connectionsAccepted);
     metric('connections_closed_total', 'counter', 'HTTP/1 connections closed, by reason.',
@@ -83,6 +93,7 @@ export class Metrics {
     metric('frames_sent_total', 'counter', 'Frames written to viewers by kind.', [
       `timegif_frames_sent_total{kind="delta"} ${this.framesDelta}`,
       `timegif_frames_sent_total{kind="keyframe"} ${this.framesKey}`,
+      `timegif_frames_sent_total{kind="part"} ${this.framesPart}`,
     ]);
     one('frame_bytes_total', 'counter', 'Bytes of frames written (excluding intros).', this.frameBytes);
     one('intro_bytes_total', 'counter', 'Bytes of stream intros (head, prologue, first keyframe).', this.introBytes);

@@ -2,8 +2,14 @@
 
 /**
  * The page shows the stream. An endless <img> would hold the page's load event forever, so the image is
- * inserted by script after `load` (and with loading="lazy" for the no-script case). If the stream drops
- * (error) or ends (load fires when the GIF's trailer arrives), the image is reconnected after a pause.
+ * inserted by script after `load` (and with loading="lazy" for the no-script case). The page's own query
+ * (tz, h12, stream, …) is passed to the image as it is.
+ *
+ * Ends and reconnects, measured in Chromium, Firefox and WebKit: a broken stream fires `error`; a clean end
+ * fires `load` for a GIF, but for multipart WebKit fires `load` only once, at the first part, and Firefox at every
+ * part, so `load` cannot tell an end. What all three do at the end of either kind is add the response's
+ * Resource Timing entry (none exists while it streams): the page checks for it once a second. While it
+ * reconnects the old image stays on screen until the new one has a picture.
  */
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -29,21 +35,38 @@ export const PAGE_HTML = `<!doctype html>
 <script>
 (function () {
   var frame = document.getElementById('frame');
-  var tz = new URLSearchParams(location.search).get('tz');
-  var src = '/time.gif' + (tz ? '?tz=' + encodeURIComponent(tz) : '');
-  var img, retry = 1000;
+  var base = location.origin + '/time.gif' + (location.search || '?');
+  var img = null, src = '', retry = 1000, since = 0, pending = null;
   function connect() {
     var next = new Image();
-    next.id = 'clock';
     next.alt = 'the current time';
     next.decoding = 'async';
-    // A stream that ends fires load (the trailer arrived), one that breaks fires error: come back either way.
-    next.onload = next.onerror = function () { setTimeout(connect, retry); retry = Math.min(retry * 2, 30000); };
-    next.src = src + (src.indexOf('?') < 0 ? '?' : '&') + 'r=' + Date.now();
+    next.onerror = function () { if (next === pending || next === img) later(); };
+    src = base + (base.slice(-1) === '?' ? '' : '&') + 'r=' + Date.now();
+    if (performance.clearResourceTimings) performance.clearResourceTimings();
+    next.src = src;
+    pending = next;
+    since = Date.now();
+  }
+  // Swap the new image in once it has a picture, so the old one stays until then.
+  function show(next) {
+    next.id = 'clock';
     if (img) frame.replaceChild(next, img); else frame.appendChild(next);
     img = next;
-    setTimeout(function () { if (img === next) retry = 1000; }, 10000);
+    pending = null;
   }
+  var timer = 0;
+  function later() {
+    pending = null;
+    clearTimeout(timer);
+    timer = setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 30000);
+  }
+  setInterval(function () {
+    if (pending && pending.naturalWidth > 0) show(pending);
+    if (!pending && img && performance.getEntriesByName(src).length > 0) later(); // the response ended
+    if (!pending && Date.now() - since > 10000) retry = 1000;
+  }, 250);
   if (document.readyState === 'complete') connect(); else addEventListener('load', connect);
 })();
 </script>

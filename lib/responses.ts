@@ -5,7 +5,8 @@ import { buildHead, buildResponse, httpDate } from './canned.js';
 import { encodeGif } from '../encoder/gif.js';
 import { PAGE_HTML, ROBOTS_TXT } from './page.js';
 import { RETRY_AFTER_S } from './limits.js';
-import type { CannedName } from './routes.js';
+import type { CannedName, StreamMode } from './routes.js';
+import { MULTIPART_CONTENT_TYPE } from './multipart.js';
 
 interface Body {
   status: number;
@@ -50,7 +51,9 @@ function bodies(): Record<CannedName, Body> {
     'not-found': { status: 404, contentType: TEXT, body: 'not found\n' },
     'misdirected': { status: 421, contentType: TEXT, body: 'misdirected request\n' },
     'method-not-allowed': { status: 405, contentType: TEXT, body: 'method not allowed\n', headers: [['Allow', 'GET, HEAD']] },
-    'bad-tz': { status: 400, contentType: TEXT, body: 'unknown time zone\n' },
+    'bad-tz': { status: 400, contentType: TEXT, body: 'tz: unknown time zone\n' },
+    'bad-h12': { status: 400, contentType: TEXT, body: 'h12: use 1, true, 0 or false\n' },
+    'bad-stream': { status: 400, contentType: TEXT, body: 'stream: use gif or multipart\n' },
     'redirect-https': { status: 308, contentType: TEXT, body: 'use https\n' },
     'busy': {
       status: 503,
@@ -65,11 +68,21 @@ function bodies(): Record<CannedName, Body> {
 export type FaultName = 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'timeout';
 const FAULTS: Record<FaultName, number> = { 'bad-request': 400, 'too-large': 431, 'uri-too-long': 414, 'bad-version': 505, 'timeout': 408 };
 
-const STREAM_HEADERS: [string, string][] = [
-  ['Content-Type', 'image/gif'],
-  ['Cache-Control', 'no-cache, no-store, no-transform'],
-  ['X-Content-Type-Options', 'nosniff'],
-];
+/** Headers of a stream answer by mode; both vary with the User-Agent (it picks the mode). */
+const STREAM_HEADERS: Record<StreamMode, [string, string][]> = {
+  gif: [
+    ['Content-Type', 'image/gif'],
+    ['Cache-Control', 'no-cache, no-store, no-transform'],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Vary', 'User-Agent'],
+  ],
+  multipart: [
+    ['Content-Type', MULTIPART_CONTENT_TYPE],
+    ['Cache-Control', 'no-cache, no-store, no-transform'],
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Vary', 'User-Agent'],
+  ],
+};
 
 export class Responses {
   /** The second the tick says it is, and the second the table was built for (built on first use). */
@@ -80,7 +93,7 @@ export class Responses {
   /** name → [close, close+HEAD, keep-alive, keep-alive+HEAD]: looked up per request without allocating. */
   private readonly table = new Map<string, Buffer[]>();
   private date = '';
-  private head: Buffer = Buffer.alloc(0);
+  private heads: Record<StreamMode, Buffer> = { gif: Buffer.alloc(0), multipart: Buffer.alloc(0) };
 
   constructor(unixSeconds: number) {
     this.refresh(unixSeconds);
@@ -92,9 +105,9 @@ export class Responses {
   }
 
   /** `HTTP/1.1 200` head of a stream: no Content-Length, no chunking, Connection: close. */
-  get streamHead(): Buffer {
+  streamHead(mode: StreamMode = 'gif'): Buffer {
     this.build();
-    return this.head;
+    return this.heads[mode];
   }
 
   /** A new second (from the clock's tick). The table is rebuilt lazily, so an idle server builds nothing. */
@@ -121,7 +134,7 @@ export class Responses {
       const r = buildResponse(status, date, { keepAlive: false, contentType: TEXT, body: `${name}\n` });
       this.table.set(name, [r, r, r, r]);
     }
-    this.head = streamHead(date);
+    this.heads = { gif: streamHead(date, 'gif'), multipart: streamHead(date, 'multipart') };
   }
 
   get(name: CannedName, keepAlive: boolean, head: boolean): Buffer {
@@ -147,10 +160,10 @@ export class Responses {
   }
 }
 
-function streamHead(date: string): Buffer {
+function streamHead(date: string, mode: StreamMode): Buffer {
   let s = 'HTTP/1.1 200 OK\r\n';
   s += `Date: ${date}\r\nServer: timegif\r\n`;
-  for (const [k, v] of STREAM_HEADERS) s += `${k}: ${v}\r\n`;
+  for (const [k, v] of STREAM_HEADERS[mode]) s += `${k}: ${v}\r\n`;
   s += 'Connection: close\r\n\r\n';
   return Buffer.from(s, 'latin1');
 }

@@ -2,6 +2,7 @@
 // `route()` and carry out the answer their own way. Junk ends here cheaply: a name from the canned set.
 
 import { canonicalTimeZone, DEFAULT_FACE, type FaceOptions } from './face.js';
+import { isWebKitEngine } from './multipart.js';
 
 export interface RequestInfo {
   method: string;
@@ -13,15 +14,20 @@ export interface RequestInfo {
   secure: boolean;
   /** The peer may see /metrics and /healthz (loopback, or a matching bearer token). */
   trusted: boolean;
+  /** User-Agent ('' when absent): picks the stream's mode (multipart for WebKit engines). */
+  userAgent: string;
 }
+
+/** How a stream is carried: one endless GIF, or multipart/x-mixed-replace of one-frame GIFs (multipart.ts). */
+export type StreamMode = 'gif' | 'multipart';
 
 /** Names of canned answers (see responses.ts). */
 export type CannedName =
-  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz'
+  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream'
   | 'redirect-https' | 'busy' | 'favicon';
 
 export type Route =
-  | { kind: 'stream'; face: FaceOptions }
+  | { kind: 'stream'; face: FaceOptions; mode: StreamMode }
   | { kind: 'canned'; name: CannedName; status: number; junk: string | null }
   | { kind: 'metrics' };
 
@@ -38,23 +44,30 @@ const JUNK_PATH = canned('not-found', 404, 'junk-path');
 const ANNOUNCE = canned('not-found', 404, 'announce');
 const UNKNOWN_HOST = canned('misdirected', 421, 'unknown-host');
 const METHOD = canned('method-not-allowed', 405, 'method');
-const BAD_TZ = canned('bad-tz', 400, 'bad-tz');
+const BAD_PARAM: Record<BadParam, Route> = {
+  tz: canned('bad-tz', 400, 'bad-tz'),
+  h12: canned('bad-h12', 400, 'bad-h12'),
+  stream: canned('bad-stream', 400, 'bad-stream'),
+};
 const PAGE = canned('page', 200);
 const ROBOTS = canned('robots', 200);
 const HEALTHZ = canned('healthz', 200);
 const REDIRECT = canned('redirect-https', 308);
 const FAVICON = canned('favicon', 200);
 const METRICS: Route = { kind: 'metrics' };
-const UTC_STREAM: Route = { kind: 'stream', face: DEFAULT_FACE };
+const UTC_GIF: Route = { kind: 'stream', face: DEFAULT_FACE, mode: 'gif' };
+const UTC_MULTIPART: Route = { kind: 'stream', face: DEFAULT_FACE, mode: 'multipart' };
 
 export function route(req: RequestInfo, ctx: RouteContext): Route {
   if (ctx.hosts.size > 0 && (req.host === null || !ctx.hosts.has(req.host))) return UNKNOWN_HOST;
   if (req.method !== 'GET' && req.method !== 'HEAD') return METHOD;
   switch (req.path) {
     case '/time.gif': {
-      if (req.query === '') return UTC_STREAM;
-      const face = faceFromQuery(req.query);
-      return face === null ? BAD_TZ : face === DEFAULT_FACE ? UTC_STREAM : { kind: 'stream', face };
+      const q = req.query === '' ? NO_QUERY : parseStreamQuery(req.query);
+      if (typeof q === 'string') return BAD_PARAM[q];
+      const mode = q.mode ?? (isWebKitEngine(req.userAgent) ? 'multipart' : 'gif');
+      if (q.face === DEFAULT_FACE) return mode === 'gif' ? UTC_GIF : UTC_MULTIPART;
+      return { kind: 'stream', face: q.face, mode };
     }
     case '/':
     case '/index.html':
@@ -75,13 +88,26 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
   }
 }
 
+/** A query parameter with a value we do not accept: answered 400 naming it. */
+export type BadParam = 'tz' | 'h12' | 'stream';
+
+export interface StreamQuery {
+  face: FaceOptions;
+  /** Forced by `stream=`; null: chosen by User-Agent. */
+  mode: StreamMode | null;
+}
+
+const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null };
+
 /**
- * `tz=Europe/Berlin` (also `%2F`), `h12=1`. Unknown parameters are ignored (the page adds `r=` to defeat
- * caches). Returns null for a zone Intl does not know.
+ * `tz=Europe/Berlin` (also `%2F`), `h12=1|true|0|false` (bare `h12` = on), `stream=gif|multipart`. Unknown
+ * parameters are ignored (the page adds `r=` to defeat caches); a bad value of a known one is named.
+ * The default face is returned as DEFAULT_FACE itself.
  */
-export function faceFromQuery(query: string): FaceOptions | null {
+export function parseStreamQuery(query: string): StreamQuery | BadParam {
   let tz: string | null = null;
   let hour12 = false;
+  let mode: StreamMode | null = null;
   for (const part of query.split('&', 8)) {
     const eq = part.indexOf('=');
     const k = eq < 0 ? part : part.slice(0, eq);
@@ -91,12 +117,19 @@ export function faceFromQuery(query: string): FaceOptions | null {
       try {
         name = decodeURIComponent(v.replace(/\+/g, ' '));
       } catch {
-        return null;
+        return 'tz';
       }
       tz = canonicalTimeZone(name);
-      if (tz === null) return null;
-    } else if (k === 'h12') hour12 = v === '1' || v === 'true' || v === '';
+      if (tz === null) return 'tz';
+    } else if (k === 'h12') {
+      if (v === '1' || v === 'true' || v === '') hour12 = true;
+      else if (v === '0' || v === 'false') hour12 = false;
+      else return 'h12';
+    } else if (k === 'stream') {
+      if (v === 'gif' || v === 'multipart') mode = v;
+      else return 'stream';
+    }
   }
-  if ((tz === null || tz === DEFAULT_FACE.tz) && hour12 === DEFAULT_FACE.hour12) return DEFAULT_FACE;
-  return { ...DEFAULT_FACE, tz: tz ?? DEFAULT_FACE.tz, hour12 };
+  const face = (tz === null || tz === DEFAULT_FACE.tz) && hour12 === DEFAULT_FACE.hour12 ? DEFAULT_FACE : { ...DEFAULT_FACE, tz: tz ?? DEFAULT_FACE.tz, hour12 };
+  return { face, mode };
 }

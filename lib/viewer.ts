@@ -2,6 +2,7 @@
 // Fixed-shape record, no timers: deadlines are checked on the clock's tick (see fanout.ts).
 
 import type { Channel } from './channel.js';
+import type { StreamMode } from './routes.js';
 
 /** What the fan-out writes to: net.Socket, tls.TLSSocket and http2 streams all fit. */
 export interface Sink {
@@ -49,10 +50,13 @@ export class Viewer {
   evict: (reason: 'stalled' | 'shutdown') => void = noop;
   readonly sink: Sink;
   readonly transport: Transport;
+  /** An endless GIF, or multipart parts (each a whole one-frame GIF). */
+  readonly mode: StreamMode;
 
-  constructor(sink: Sink, transport: Transport) {
+  constructor(sink: Sink, transport: Transport, mode: StreamMode = 'gif') {
     this.sink = sink;
     this.transport = transport;
+    this.mode = mode;
   }
 }
 

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeOmggif, indicesToRgba, firstDifference } from './decoders.js';
 import { walkGif } from './procs.js';
 import { DEFAULT_FACE, PALETTE, renderFace } from '../lib/face.js';
+import { specIf } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/spec
 const root = join(here, '..', '..');
@@ -51,12 +52,8 @@ class Lines {
 
 interface Stats { backlog: number; viewers: number; connections: number; skipped: number; evicted: number; keyframes: number; deltas: number; second: number }
 
-test('backpressure :: a stalled HTTP/1 reader is skipped, resyncs with a correct keyframe, then is evicted', async () => {
-  if (python === undefined) {
-    console.log('  (skipped: no python3 to set small socket buffers)');
-    return;
-  }
-  const server = spawn(python, [PY, 'listen', process.execPath, join(here, 'fixtures', 'manual-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+specIf(python === undefined ? 'no python3 to set small socket buffers (apt-get install python3)' : null, 'backpressure :: a stalled HTTP/1 reader is skipped, resyncs with a correct keyframe, then is evicted', async () => {
+  const server = spawn(python!, [PY, 'listen', process.execPath, join(here, 'fixtures', 'manual-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const out = join(mkdtempSync(join(tmpdir(), 'timegif-bp-')), 'stream.bin');
   let client: ChildProcess | undefined;
   try {
@@ -64,7 +61,7 @@ test('backpressure :: a stalled HTTP/1 reader is skipped, resyncs with a correct
     const port = Number((await srv.next()).split(' ')[1]);
     assert.ok(port > 0);
     assert.equal(JSON.parse(await srv.next()), { ready: true });
-    client = spawn(python, [PY, 'client', String(port), out], { stdio: ['pipe', 'pipe', 'inherit'] });
+    client = spawn(python!, [PY, 'client', String(port), out], { stdio: ['pipe', 'pipe', 'inherit'] });
     const cli = new Lines(client);
     assert.is(await cli.next(), 'connected');
     let st: Stats = JSON.parse(await srv.ask('stats'));

@@ -4,6 +4,7 @@ import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta
 import { DISPOSAL, GIF, encodeFrame, encodePrologue } from '../encoder/gif.js';
 import { cliDecoders, compositeGifuct, decodeGifuct, decodeOmggif, firstDifference, indicesToRgba, rgbaToRgb } from './decoders.js';
 import { mulberry32 } from './random.js';
+import { toolPresent } from './tools.js';
 
 
 // 8 distinct colours; index 7 is reserved for transparency and never drawn
@@ -199,10 +200,7 @@ test('delta :: run-masked rectangle, strictly smallest, composites exactly (gifu
     assert.is(firstDifference(viaOmggif[k]!.rgba, want), -1, `omggif frame ${k}`);
   });
   for (const d of cliDecoders()) {
-    if (d.missing) {
-      console.log(`  (skipped ${d.name}: ${d.missing})`);
-      continue;
-    }
+    if (!toolPresent(d.missing, d.name)) continue;
     if (d.finalOnly) continue;
     const got = d.decodeRgb(gif, w, h);
     assert.is(got.length, canvases.length, d.name);
@@ -243,10 +241,7 @@ test('delta :: command-line decoders composite a keyframe + delta stream', () =>
   for (let k = 1; k < canvases.length; k++) frames.push(encodeDelta(canvases[k - 1]!, canvases[k]!, o));
   const gif = stream(o, frames);
   for (const d of cliDecoders()) {
-    if (d.missing) {
-      console.log(`  (skipped ${d.name}: ${d.missing})`);
-      continue;
-    }
+    if (!toolPresent(d.missing, d.name)) continue;
     if (d.finalOnly) continue; // gif2rgb draws transparent pixels too
     const got = d.decodeRgb(gif, w, h);
     assert.is(got.length, canvases.length, d.name);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfigFile } from '../lib/config.js';
 import { ROOT, SERVER_JS, freePorts, get, has, run, tmpDir, walkGif, type Stream } from './procs.js';
 import { makeCert } from './helpers.js';
+import { specIf } from './tools.js';
 
 const DEPLOY = join(ROOT, 'deploy');
 const UNITS = ['timegif.service', 'timegif-nosocket.service', 'timegif.socket', 'timegif-https.socket'];
@@ -28,11 +29,7 @@ function unitSettings(name: string): Map<string, string[]> {
 }
 const one = (u: Map<string, string[]>, k: string): string | undefined => u.get(k)?.at(-1);
 
-test('deploy :: systemd-analyze verify accepts the units', () => {
-  if (!has('systemd-analyze')) {
-    console.log('  (skipped: systemd-analyze not installed; CI installs the systemd package)');
-    return;
-  }
+specIf(has('systemd-analyze') ? null : 'systemd-analyze not installed (apt-get install systemd)', 'deploy :: systemd-analyze verify accepts the units', () => {
   // verify checks that ExecStart's binary exists: point it at this node in a copy; everything else as shipped.
   const dir = tmpDir('units');
   for (const name of UNITS) {
@@ -161,19 +158,11 @@ async function socketActivated(extra: string[]): Promise<void> {
   }
 }
 
-test('deploy :: systemd-socket-activate: /time.gif on the http fd and the https fd', async () => {
-  if (!has('systemd-socket-activate') || !has('openssl')) {
-    console.log('  (skipped: systemd-socket-activate or openssl not installed)');
-    return;
-  }
+specIf(has('systemd-socket-activate') && has('openssl') ? null : 'systemd-socket-activate or openssl not installed (apt-get install systemd openssl)', 'deploy :: systemd-socket-activate: /time.gif on the http fd and the https fd', async () => {
   await socketActivated([]);
 });
 
-test('deploy :: systemd-socket-activate with --workers 2: both fds served through the primary', async () => {
-  if (!has('systemd-socket-activate') || !has('openssl')) {
-    console.log('  (skipped: systemd-socket-activate or openssl not installed)');
-    return;
-  }
+specIf(has('systemd-socket-activate') && has('openssl') ? null : 'systemd-socket-activate or openssl not installed (apt-get install systemd openssl)', 'deploy :: systemd-socket-activate with --workers 2: both fds served through the primary', async () => {
   await socketActivated(['--workers', '2']);
 });
 

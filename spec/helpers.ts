@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import type { Socket } from 'node:net';
 import { connect as tlsConnectRaw, type TLSSocket } from 'node:tls';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type Settings } from 'node:http2';
@@ -322,8 +322,45 @@ export function h2Stream(
 
 // ---- PNG (browser screenshots) ----------------------------------------------------------------------------
 
+export interface Rgba {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+/** `img`'s rectangle (x, y, w, h; clipped to the image), as a new image. */
+export function crop(img: Rgba, x: number, y: number, w: number, h: number): Rgba {
+  x = Math.max(0, Math.round(x));
+  y = Math.max(0, Math.round(y));
+  w = Math.min(img.width - x, Math.round(w));
+  h = Math.min(img.height - y, Math.round(h));
+  const out = new Uint8Array(w * h * 4);
+  for (let r = 0; r < h; r++) out.set(img.rgba.subarray(((y + r) * img.width + x) * 4, ((y + r) * img.width + x + w) * 4), r * w * 4);
+  return { width: w, height: h, rgba: out };
+}
+
+/** An 8-bit RGBA PNG of `img` (no filtering): for keeping screenshots to look at. */
+export function encodePng(img: Rgba): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(img.width, 0);
+  ihdr.writeUInt32BE(img.height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6;
+  const raw = Buffer.alloc(img.height * (img.width * 4 + 1));
+  for (let y = 0; y < img.height; y++) raw.set(img.rgba.subarray(y * img.width * 4, (y + 1) * img.width * 4), y * (img.width * 4 + 1) + 1);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /** Decode an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium screenshots are) to RGBA. */
-export function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Array } {
+export function decodePng(png: Buffer): Rgba {
   if (png.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
   let at = 8;
   let width = 0, height = 0, colourType = 0;
@@ -397,4 +434,28 @@ export function secondInScreenshot(shot: { width: number; height: number; rgba: 
     if (ok) return s;
   }
   return -1;
+}
+
+// ---- multipart (the WebKit stream) ------------------------------------------------------------------------
+
+/**
+ * A multipart/x-mixed-replace body split at `--boundary` delimiters: the complete parts' bodies (the bytes
+ * between a part's blank line and the next delimiter), whether the close delimiter arrived, and the bytes after
+ * the last delimiter (an open part's head, or a partial part).
+ */
+export function splitMultipart(body: Buffer, boundary: string): { parts: Buffer[]; closed: boolean; rest: Buffer } {
+  const delim = Buffer.from(`--${boundary}`, 'latin1');
+  const parts: Buffer[] = [];
+  let at = body.indexOf(delim);
+  if (at < 0) return { parts, closed: false, rest: body };
+  for (;;) {
+    const afterDelim = at + delim.length;
+    if (body.subarray(afterDelim, afterDelim + 2).toString('latin1') === '--') return { parts, closed: true, rest: body.subarray(afterDelim + 2) };
+    const headEnd = body.indexOf('\r\n\r\n', afterDelim);
+    if (headEnd < 0) return { parts, closed: false, rest: body.subarray(at) };
+    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delim]), headEnd + 4);
+    if (next < 0) return { parts, closed: false, rest: body.subarray(at) };
+    parts.push(body.subarray(headEnd + 4, next));
+    at = next + 2;
+  }
 }

@@ -16,7 +16,7 @@ test('responses :: the same Buffer within a second, a new one with the next seco
   const b = r.get('not-found', true, false);
   assert.is.not(b, a);
   assert.ok(b.toString('latin1').includes('\r\nDate: Sun, 06 Nov 1994 08:49:38 GMT\r\n'));
-  assert.ok(r.streamHead.toString('latin1').includes('08:49:38 GMT'), 'the stream head follows too');
+  assert.ok(r.streamHead().toString('latin1').includes('08:49:38 GMT'), 'the stream head follows too');
 });
 
 test('responses :: variants: keep-alive or close, HEAD without the body', () => {

@@ -1,11 +1,13 @@
-// The stream in a real browser: headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core.
+// Many streams on one HTTP/2 connection in a real browser: headless Chromium (Debian's /usr/bin/chromium)
+// driven by playwright-core. (The page and a plain <img> in all three engines: engines.spec.ts.)
 // A streaming <img> cannot be read back through a canvas, so the specs take element screenshots and compare
-// their pixels with renderFace of the second they show. Skipped, loudly, when Chromium is not installed.
+// their pixels with renderFace of the second they show.
 // Set E2E_SHOTS=DIR to keep the screenshots.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { filesMissing, specIf } from '../tools.js';
 import { join } from 'node:path';
 import { chromium, type Browser, type ElementHandle, type Page } from 'playwright-core';
 import { TRANSPORT } from '../../lib/viewer.js';
@@ -39,11 +41,8 @@ async function newPage(): Promise<Page> {
   return ctx.newPage();
 }
 
-if (!existsSync(CHROMIUM)) {
-  console.log(`\n  SKIP e2e/browser.spec: ${CHROMIUM} not found (apt-get install chromium)\n`);
-  test.skip('browser :: the page shows the current second and advances without reconnecting', () => undefined);
-  test.skip('browser :: eight GIFs over h2 all advance on one TLS connection', () => undefined);
-} else {
+const missing = filesMissing([CHROMIUM], 'apt-get install chromium');
+if (missing === null) {
   test.before(async () => {
     cert = makeCert(['localhost']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
@@ -53,46 +52,10 @@ if (!existsSync(CHROMIUM)) {
     await browser?.close();
     cert?.remove();
   });
+}
 
-  test('browser :: the page shows the current second and advances without reconnecting', async () => {
-    const { inst, http } = await startServer();
-    const page = await newPage();
-    try {
-      // goto waits for the load event: an endless <img> in the markup would hold it forever.
-      await page.goto(`${http}/`, { waitUntil: 'load', timeout: 10_000 });
-      assert.is(await page.evaluate('document.readyState'), 'complete');
-      const img = await page.waitForSelector('#clock', { timeout: 5000 });
-      await waitFor(() => inst.app.viewers === 1, 'the page’s stream');
-      const box = await img.boundingBox();
-      assert.ok(box !== null && box.width > 300, `the image is shown scaled up: ${JSON.stringify(box)}`);
-      const seen: number[] = [];
-      const taken: { before: number; after: number }[] = [];
-      const end = Date.now() + 4500;
-      while (Date.now() < end) {
-        const { second, before, after } = await shownSecond(img, 'page');
-        assert.ok(second >= 0, `screenshot matches renderFace of a second in ${before - 2}..${after}`);
-        seen.push(second);
-        taken.push({ before, after });
-        await sleep(150);
-      }
-      // Never backwards, never faster than the clock (a slow screenshot may miss a second, not invent one).
-      for (let k = 1; k < seen.length; k++)
-        assert.ok(seen[k]! >= seen[k - 1]! && seen[k]! - seen[k - 1]! <= taken[k]!.after - taken[k - 1]!.before + 1, `advances with the clock: ${seen.join(',')}`);
-      const distinct = new Set(seen).size;
-      assert.ok(distinct >= 4, `at least four seconds shown in ~4 s: ${[...new Set(seen)].join(',')}`);
-      // No reconnect: the image neither errored nor loaded (the page would fetch a new stream).
-      assert.is(inst.app.metrics.viewersStarted, 1, 'viewers_started');
-      assert.is(inst.app.viewers, 1);
-      // Leaving the page cancels the request: the server closes the viewer and its connection.
-      await page.goto('about:blank');
-      await waitIdle(inst);
-    } finally {
-      await page.context().close();
-      await inst.drain();
-    }
-  });
-
-  test('browser :: eight GIFs over h2 all advance on one TLS connection', async () => {
+{
+  specIf(missing, 'browser :: eight GIFs over h2 all advance on one TLS connection', async () => {
     const { inst, https } = await startServer([], cert);
     const page = await newPage();
     try {

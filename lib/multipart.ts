@@ -1,0 +1,24 @@
+// The WebKit stream: `multipart/x-mixed-replace`, each part a complete one-frame GIF (the keyframe of its
+// second). WebKit (Safari, every iOS browser and webview) creates no animator for an image that has not
+// finished loading, so an endless GIF stays on its first frame there; a replaced part is a new, complete image.
+//
+// Wire shape, measured in Chromium, Firefox and WebKit: a part is shown as soon as it arrives only if the next
+// boundary and the next part's headers follow it in the same write; otherwise Chromium and WebKit wait for them
+// and stay a second behind. So each shared part Buffer is GIF(t) + CRLF--BOUNDARY CRLF + the next part's head,
+// and a deliberate end is the current second's GIF again + the closing delimiter (the image keeps it).
+
+/** Who gets multipart: the User-Agent of a WebKit engine (Safari, CriOS, FxiOS, iOS webviews), not Blink's. */
+export function isWebKitEngine(userAgent: string): boolean {
+  return userAgent.includes('AppleWebKit/') && !userAgent.includes('Chrome/') && !userAgent.includes('Chromium/');
+}
+
+export const BOUNDARY = 'timegif-frame';
+export const MULTIPART_CONTENT_TYPE = `multipart/x-mixed-replace; boundary=${BOUNDARY}`;
+
+const PART_HEAD = `--${BOUNDARY}\r\nContent-Type: image/gif\r\n\r\n`;
+/** Starts the body: the first part's delimiter and head. */
+export const FIRST_PART_HEAD = Buffer.from(PART_HEAD, 'latin1');
+/** Follows every part: closes it and opens the next (see the header comment). */
+export const NEXT_PART_HEAD = Buffer.from(`\r\n${PART_HEAD}`, 'latin1');
+/** Follows the last part: the close delimiter (RFC 2046 §5.1.1). */
+export const CLOSE_DELIMITER = Buffer.from(`\r\n--${BOUNDARY}--\r\n`, 'latin1');
