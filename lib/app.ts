@@ -18,17 +18,23 @@ import type { Config } from './config.js';
 import { DEFAULT_FACE, type FaceOptions } from './face.js';
 import type { RouteContext, StreamMode } from './routes.js';
 import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
-import { adoptH2, createH2 } from './http2.js';
+import { adoptH2, checkH2Deadline, createH2, type H2Life } from './http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
-import { MAX_CHANNELS, MAX_VIEWER_BACKLOG_BYTES, VIEWER_STALL_MS } from './limits.js';
+import {
+  H2_SESSION_BYTES, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  VIEWER_STALL_MS,
+} from './limits.js';
+import { faceKey } from './face.js';
 
 /** See App.proxyStep. */
 export const MORE = 0;
 export const BAD_PROXY = 1;
 export const REFUSED = 2;
 export type ProxyStep = typeof MORE | typeof BAD_PROXY | typeof REFUSED | { remote: string; key: string; rest: Buffer | null };
+
+const DEFAULT_KEY = faceKey(DEFAULT_FACE);
 
 /** File descriptors kept back from the viewer capacity: listeners, log files, certificates, reloads. */
 const FD_RESERVE = 64;
@@ -95,7 +101,7 @@ export class App {
   readonly pending = new Set<H1Conn>();
   /** Raw sockets of TLS listeners still before the end of their handshake, with deadlines (checked on the tick). */
   readonly handshakes = new Map<Socket, number>();
-  readonly h2Sessions = new Set<Http2Session>();
+  readonly h2Sessions = new Map<Http2Session, H2Life>();
   tls: TlsTerminator | null = null;
   private h2: Http2Server | null = null;
   readonly viewersByTransport = [0, 0, 0];
@@ -103,6 +109,12 @@ export class App {
   multipartViewers = 0;
   readonly openFiles: number | null;
   rssBytes = 0;
+  /** RSS of the idle process at start: the base of the memory guard's estimate. */
+  private readonly baseRssBytes: number;
+  /** Open connections of the TLS listeners (handshaking, HTTP/1.1 or h2). */
+  tlsOpen = 0;
+  /** Distinct channels each address watches, by channel key, with its viewer count there (zone slots). */
+  private readonly peerChannels = new Map<string, Map<string, number>>();
   draining = false;
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
@@ -118,7 +130,7 @@ export class App {
     this.fanoutLimits = { maxBacklogBytes: MAX_VIEWER_BACKLOG_BYTES, stallMs: VIEWER_STALL_MS, ...opts.fanout };
     this.openFiles = openFilesLimit();
     this.applyConfig(cfg, lists);
-    this.rssBytes = rss(0);
+    this.rssBytes = this.baseRssBytes = rss(0);
     this.channels.pin(DEFAULT_FACE, second);
   }
 
@@ -182,9 +194,11 @@ export class App {
     this.acceptRaw(socket, (raw, remote, key, viaProxy) => {
       // This path owns the connection's accounting (H1Conn does not, for TLS): released exactly once.
       let open = true;
+      this.tlsOpen++;
       const release = (): void => {
         if (!open) return;
         open = false;
+        this.tlsOpen--;
         this.handshakes.delete(raw);
         this.connectionClosed();
       };
@@ -244,7 +258,7 @@ export class App {
         this.handshakes.delete(tlsSocket);
         if (this.draining) tlsSocket.destroy();
         else if (alpn === 'h2') adoptH2(this, this.h2!, tlsSocket, remote, key);
-        else new H1Conn(this, tlsSocket, remote, key, TRANSPORT.H1_TLS, false);
+        else new H1Conn(this, tlsSocket, remote, key, TRANSPORT.H1_TLS, false, raw);
       },
       noop,
     );
@@ -300,14 +314,24 @@ export class App {
     const reason =
       this.draining ? 'draining'
       : this.viewers >= this.cfg.maxViewers ? 'max-viewers'
-      : this.rssBytes > this.memoryLimitBytes ? 'memory'
+      : this.memoryHeldBytes > this.memoryLimitBytes || this.rssBytes > this.memoryLimitBytes * RSS_HARD_FACTOR ? 'memory'
       : null;
     if (reason !== null) return this.refuse(reason, remote);
+    // Zone slots: one address may watch only a few distinct non-default faces, so it cannot take every channel.
+    const chKey = face === DEFAULT_FACE ? '' : faceKey(face);
+    const counted = chKey !== '' && chKey !== DEFAULT_KEY;
+    const held = counted ? this.peerChannels.get(key) : undefined;
+    if (held !== undefined && !held.has(chKey) && held.size >= MAX_CHANNELS_PER_IP) return this.refuse('channels-per-ip', remote);
     if (!this.peers.openStream(key)) return this.refuse('streams-per-ip', remote);
     const ch = this.channels.acquire(face, Math.floor(this.now() / 1000));
     if (ch === null) {
       this.peers.closeStream(key);
       return this.refuse('max-channels', remote);
+    }
+    if (counted) {
+      let m = held;
+      if (m === undefined) this.peerChannels.set(key, (m = new Map()));
+      m.set(chKey, (m.get(chKey) ?? 0) + 1);
     }
     const v = new Viewer(sink, transport, mode);
     ch.add(v);
@@ -351,6 +375,15 @@ export class App {
     const ch = v.channel;
     if (ch === null) return;
     ch.remove(v);
+    if (ch.key !== DEFAULT_KEY) {
+      const m = this.peerChannels.get(key);
+      const n = m?.get(ch.key) ?? 0;
+      if (n > 1) m!.set(ch.key, n - 1);
+      else if (m !== undefined) {
+        m.delete(ch.key);
+        if (m.size === 0) this.peerChannels.delete(key);
+      }
+    }
     this.viewersByTransport[v.transport]!--;
     if (v.mode === 'multipart') this.multipartViewers--;
     this.peers.closeStream(key);
@@ -369,10 +402,25 @@ export class App {
         memory_limit_bytes: this.memoryLimitBytes,
         blocklist_ranges: this.lists.blocklist.size,
         rss_bytes: this.rssBytes,
+        memory_held_estimate_bytes: this.memoryHeldBytes,
+        max_channels: MAX_CHANNELS,
+        peers_watching_zones: this.peerChannels.size,
       },
       byTransport,
       { gif: this.viewers - this.multipartViewers, multipart: this.multipartViewers },
     );
+  }
+
+  /**
+   * 308 to https on a configured name only (the request's Host if it is one, else the first): a Host header is the
+   * client's word, and copying it would send browsers anywhere. The TLS listener's port is kept unless it is 443.
+   */
+  redirectResponse(host: string | null, target: string, keepAlive: boolean, head: boolean): Buffer {
+    const hosts = this.routeCtx.hosts;
+    const name = host !== null && hosts.has(host) ? host : this.cfg.hosts[0]!;
+    const port = this.cfg.tlsListen[0]?.port;
+    const authority = port === undefined || port === 443 || port === 0 ? name : `${name}:${port}`;
+    return this.responses.redirect(authority, target, keepAlive, head);
   }
 
   metricsResponse(keepAlive: boolean, head: boolean): Buffer {
@@ -411,6 +459,7 @@ export class App {
         this.handshakes.delete(s);
         s.destroy();
       }
+    for (const [s, life] of this.h2Sessions) checkH2Deadline(this, s, life, nowMs);
     this.channels.sweep();
     this.peers.sweep(nowMs);
     this.rssBytes = rss(this.rssBytes);
@@ -429,7 +478,17 @@ export class App {
       for (const v of [...ch.viewers, ...ch.partViewers]) v.evict('shutdown');
     for (const c of [...this.pending]) if (c.state !== STATE.CLOSING) c.close('shutdown');
     for (const s of this.handshakes.keys()) s.destroy();
-    for (const s of this.h2Sessions) s.close(); // GOAWAY; streams already ended with the trailer
+    for (const s of this.h2Sessions.keys()) s.close(); // GOAWAY; streams already ended with the trailer
+  }
+
+  /**
+   * What the process holds, estimated from what is open (each connection at its measured cost) on top of the idle
+   * process: unlike RSS, it falls back when a wave of connections is gone, so the memory guard releases.
+   */
+  get memoryHeldBytes(): number {
+    const h2 = this.h2Sessions.size;
+    const plain = this.metrics.connectionsOpen - this.tlsOpen;
+    return this.baseRssBytes + plain * PLAIN_CONN_BYTES + this.tlsOpen * TLS_CONN_BYTES + h2 * H2_SESSION_BYTES;
   }
 
   get connections(): number {

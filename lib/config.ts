@@ -22,7 +22,7 @@ export const OPTIONS = {
   'key': { kind: 'string', arg: 'FILE', help: 'PEM private key for TLS' },
   'hosts': { kind: 'list', arg: 'NAME[,NAME...]', help: 'accepted Host / SNI names, case-insensitive, port ignored (default: any)' },
   'require-sni': { kind: 'bool', help: 'with --hosts: refuse TLS handshakes that send no server name' },
-  'redirect-https': { kind: 'bool', help: 'plain-HTTP page requests redirect to https (the stream is still served on both)' },
+  'redirect-https': { kind: 'bool', help: 'with --hosts: plain-HTTP page requests redirect to https on a configured name (the stream is served on both)' },
   'max-viewers': { kind: 'int', arg: 'N', min: 0, max: 10_000_000, help: `open streams at most, per worker (default ${DEFAULT_MAX_VIEWERS})` },
   'max-connections': { kind: 'int', arg: 'N', min: 1, max: 10_000_000, help: 'open connections at most, per worker (default: open-files limit minus a reserve)' },
   'max-streams-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: 'open streams per IPv4 address or IPv6 /64, per worker (default 256)' },
@@ -208,6 +208,8 @@ function finish(cfg: Config): Config {
   if (cfg.listen.length === 0 && cfg.tlsListen.length === 0) cfg.listen.push({ host: '127.0.0.1', port: 8080 });
   if (cfg.tlsListen.length > 0 && (cfg.cert === null || cfg.key === null))
     throw new ConfigError('--tls-listen needs --cert and --key');
+  // The redirect goes to a configured name only: a Host header is whatever the client says.
+  if (cfg.redirectHttps && cfg.hosts.length === 0) throw new ConfigError('--redirect-https needs --hosts (the names to redirect to)');
   return cfg;
 }
 

@@ -10,7 +10,7 @@ import { PARSE, RequestParser } from './http1.js';
 import { BAD_PROXY, MORE, REFUSED, type App } from './app.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
-import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS } from './limits.js';
+import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from './limits.js';
 import { TRANSPORT, writeFrame, type Transport, type Viewer } from './viewer.js';
 
 export const STATE = { PROXY: 0, HEAD: 1, STREAM: 2, CLOSING: 3, CLOSED: 4 } as const;
@@ -20,12 +20,13 @@ type State = (typeof STATE)[keyof typeof STATE];
 export type CloseReason =
   | 'done' | 'client-closed' | 'error' | 'header-timeout' | 'idle-timeout' | 'linger-timeout'
   | 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'h2-preface' | 'bad-proxy'
-  | 'blocked' | 'rate' | 'stalled' | 'shutdown' | 'stream-input';
+  | 'blocked' | 'rate' | 'stalled' | 'shutdown' | 'stream-input' | 'send-timeout';
 
-/** After a response with Connection: close, how long the peer may take to close its side. */
-const LINGER_MS = 2_000;
-/** Bytes a client may send after its stream request before it is cut off (it has no reason to send any). */
-const MAX_STREAM_INPUT_BYTES = 64 * 1024;
+/**
+ * Closes that reset the connection instead of a FIN: the peer is not reading, so whatever the kernel still holds
+ * for it would stay queued (kernel TCP memory no cap sees) for as long as the peer keeps the socket.
+ */
+const RESETS: ReadonlySet<CloseReason> = new Set(['stalled', 'send-timeout', 'linger-timeout']);
 
 const FAULT_OF: Record<number, FaultName> = {
   [PARSE.BAD_REQUEST]: 'bad-request',
@@ -44,6 +45,12 @@ export class H1Conn {
   /** The last chunk held bytes past the request just parsed (pipelining, a body): no abortive close then. */
   private trailing = false;
   private viewer: Viewer | null = null;
+  /** Pipelined bytes not parsed yet, held while our answers wait for the peer to read (backpressure). */
+  private held: Buffer | null = null;
+  /** Why we ended a kept-alive connection (idle): counted when the peer closes after our FIN. */
+  private endReason: CloseReason = 'done';
+  /** The TCP socket under a TLS one (a reset goes there), else the socket itself. */
+  private readonly raw: Socket;
   /** The request being answered, for the access log of a stream (logged at close). */
   private reqStartMs = 0;
   private reqMethod = '';
@@ -58,9 +65,10 @@ export class H1Conn {
   readonly transport: Transport;
   private readonly app: App;
 
-  constructor(app: App, socket: Socket, remote: string, key: string, transport: Transport, expectProxy: boolean) {
+  constructor(app: App, socket: Socket, remote: string, key: string, transport: Transport, expectProxy: boolean, raw: Socket = socket) {
     this.app = app;
     this.socket = socket;
+    this.raw = raw;
     this.remote = remote;
     this.key = key;
     this.transport = transport;
@@ -90,7 +98,7 @@ export class H1Conn {
   };
 
   private readonly onClose = (): void => {
-    this.close(this.state === STATE.CLOSING ? 'done' : 'client-closed');
+    this.close(this.state === STATE.CLOSING ? this.endReason : 'client-closed');
   };
 
   /** Hot path for junk floods: parse, route, one write of a canned Buffer. */
@@ -118,10 +126,28 @@ export class H1Conn {
       if (!this.answer(p)) return;
       const rest = p.consumed < chunk.length ? chunk.subarray(p.consumed) : null;
       p.reset();
+      if (this.socket.writableLength > 0) {
+        // The kernel took less than the answer: the peer is not reading. Answer nothing more until it drains
+        // (pipelined requests wait unparsed, reading stops), and reset it if it does not within SEND_TIMEOUT_MS.
+        this.held = rest;
+        this.socket.pause();
+        this.deadlineMs = app.now() + SEND_TIMEOUT_MS;
+        this.socket.once('drain', this.onDrain);
+        return;
+      }
       if (rest === null) return;
       chunk = rest;
     }
   }
+
+  private readonly onDrain = (): void => {
+    if (this.state !== STATE.HEAD) return;
+    this.deadlineMs = this.app.now() + KEEPALIVE_IDLE_MS;
+    const held = this.held;
+    this.held = null;
+    this.socket.resume();
+    if (held !== null) this.feed(held);
+  };
 
   /** Answer a parsed request; true if the connection stays in HEAD (keep-alive) for the next one. */
   private answer(p: RequestParser): boolean {
@@ -145,7 +171,7 @@ export class H1Conn {
         app.faults.note(r.junk, this.remote, p.host ?? '-', p.target);
       }
       app.metrics.response(r.status);
-      const buf = r.name === 'redirect-https' ? app.responses.redirect(p.host ?? app.cfg.hosts[0] ?? 'localhost', p.target, keepAlive, isHead) : app.responses.get(r.name, keepAlive, isHead);
+      const buf = r.name === 'redirect-https' ? app.redirectResponse(p.host, p.target, keepAlive, isHead) : app.responses.get(r.name, keepAlive, isHead);
       if (r.junk === null) this.logRequest(p, r.status, buf);
       return this.reply(buf, keepAlive);
     }
@@ -204,8 +230,10 @@ export class H1Conn {
    * Write a last response (if not written yet) and close our side; the peer gets LINGER_MS to close its own,
    * the deadline checked on the tick like every other.
    */
-  private endWith(buf: Buffer | null): void {
+  private endWith(buf: Buffer | null, reason: CloseReason = 'done'): void {
     this.state = STATE.CLOSING;
+    this.endReason = reason;
+    this.held = null;
     this.parser = null;
     this.deadlineMs = this.app.now() + LINGER_MS;
     this.app.pending.add(this);
@@ -236,7 +264,10 @@ export class H1Conn {
       this.app.metrics.reject('header-timeout');
       this.app.faults.note('header-timeout', this.remote, String(this.parser.headerBytes), 'bytes of head');
       this.endWith(this.app.responses.fault('timeout'));
-    } else this.close(this.requests === 0 ? 'header-timeout' : 'idle-timeout');
+    } else if (this.requests === 0) this.close('header-timeout');
+    else if (this.socket.writableLength > 0) this.close('send-timeout');
+    // Idle after answers: a FIN, and the linger deadline resets a peer that does not close (it may not be reading).
+    else this.endWith(null, 'idle-timeout');
   }
 
   private readonly evict = (reason: 'stalled' | 'shutdown'): void => {
@@ -274,6 +305,8 @@ export class H1Conn {
     app.metrics.closed(reason);
     // Plain connections are accounted here; TLS ones by the TLS path, which owns the raw socket.
     if (this.transport === TRANSPORT.H1) app.connectionClosed();
+    this.held = null;
+    if (RESETS.has(reason)) resetSocket(this.raw);
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
@@ -304,3 +337,11 @@ export class H1Conn {
 }
 
 function noop(): void {}
+
+/** RST instead of FIN (SO_LINGER 0): the kernel drops what it still holds for the peer. Falls back to destroy. */
+function resetSocket(s: Socket): void {
+  if (s.destroyed) return;
+  const handle = (s as unknown as { _handle: { reset?: unknown } | null })._handle;
+  if (handle !== null && typeof handle.reset === 'function') s.resetAndDestroy();
+  else s.destroy();
+}

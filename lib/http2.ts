@@ -10,6 +10,7 @@ import { route, type RequestInfo } from './routes.js';
 import type { App } from './app.js';
 import { STREAM_HEADERS } from './responses.js';
 import { TRANSPORT } from './viewer.js';
+import { H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, MAX_STREAM_INPUT_BYTES } from './limits.js';
 
 /** Streams one browser may hold at once: 8 endless GIFs per page is common; a few pages more. */
 export const H2_MAX_CONCURRENT_STREAMS = 64;
@@ -18,12 +19,46 @@ export const H2_MAX_HEADER_LIST_BYTES = 16 * 1024;
 /** node:http2 session memory bound, MB (outstanding frames, HPACK state). */
 export const H2_MAX_SESSION_MEMORY_MB = 2;
 
-interface SessionInfo {
-  remote: string;
-  key: string;
+/**
+ * What the server keeps per h2 session: the peer and the session's life. A session with open streams lives as
+ * long as they do (viewers are bounded by the fan-out's eviction); one without has a deadline, checked on the
+ * clock's tick: first stream within H2_FIRST_STREAM_MS, then H2_IDLE_MS after its last stream closed, then
+ * H2_GOAWAY_GRACE_MS after our GOAWAY. No session can sit on a connection slot doing nothing.
+ */
+export class H2Life {
+  streams = 0;
+  streamed = false;
+  goaway = false;
+  deadlineMs: number;
+  readonly remote: string;
+  readonly key: string;
+
+  constructor(remote: string, key: string, nowMs: number) {
+    this.remote = remote;
+    this.key = key;
+    this.deadlineMs = nowMs + H2_FIRST_STREAM_MS;
+  }
 }
 
-const sessionInfo = new WeakMap<Http2Session, SessionInfo>();
+const sessionInfo = new WeakMap<Http2Session, H2Life>();
+
+/** Called on the tick for every session: close or destroy the ones past their deadline (counted by reason). */
+export function checkH2Deadline(app: App, session: Http2Session, life: H2Life, nowMs: number): void {
+  if (session.destroyed) {
+    app.h2Sessions.delete(session);
+    return;
+  }
+  if (life.streams > 0 || nowMs < life.deadlineMs) return;
+  if (life.goaway || session.closed) {
+    app.metrics.closed('h2-goaway-timeout');
+    session.destroy();
+    return;
+  }
+  app.metrics.closed(life.streamed ? 'h2-idle-timeout' : 'h2-first-stream-timeout');
+  life.goaway = true;
+  life.deadlineMs = nowMs + H2_GOAWAY_GRACE_MS;
+  session.close();
+}
 
 export function createH2(app: App): Http2Server {
   const server = createServer({
@@ -46,9 +81,17 @@ export function createH2(app: App): Http2Server {
 /** Hand an established h2 TLS connection to the http2 server. */
 export function adoptH2(app: App, server: Http2Server, socket: TLSSocket, remote: string, key: string): void {
   server.once('session', (session: Http2Session) => {
-    sessionInfo.set(session, { remote, key });
-    app.h2Sessions.add(session);
+    const life = new H2Life(remote, key, app.now());
+    sessionInfo.set(session, life);
+    app.h2Sessions.set(session, life);
     session.once('close', () => app.h2Sessions.delete(session));
+    // A GOAWAY either way (the peer's, or ours from node:http2's flood limits): the session has a short time left.
+    const ending = (): void => {
+      life.goaway = true;
+      life.deadlineMs = Math.min(life.deadlineMs, app.now() + H2_GOAWAY_GRACE_MS);
+    };
+    session.once('goaway', ending);
+    session.once('error', ending);
   });
   server.emit('connection', socket);
 }
@@ -66,7 +109,7 @@ function authority(headers: IncomingHttpHeaders): string | null {
 }
 
 function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
-  const si = sessionInfo.get(stream.session!) ?? { remote: '-', key: '-' };
+  const si = sessionInfo.get(stream.session!) ?? new H2Life('-', '-', app.now());
   const method = String(headers[':method'] ?? '');
   const target = String(headers[':path'] ?? '');
   const q = target.indexOf('?');
@@ -81,6 +124,21 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
   };
   app.metrics.requests++;
   stream.on('error', noop);
+  // The session's life: no deadline while a stream is open; the idle one starts when the last closes.
+  si.streams++;
+  si.streamed = true;
+  stream.once('close', () => {
+    if (--si.streams === 0) si.deadlineMs = app.now() + (si.goaway ? H2_GOAWAY_GRACE_MS : H2_IDLE_MS);
+  });
+  // A request body is read and dropped (not left in the stream's buffer, up to a window per stream), and bounded.
+  let input = 0;
+  stream.on('data', (d: Buffer) => {
+    input += d.length;
+    if (input > MAX_STREAM_INPUT_BYTES && !stream.destroyed) {
+      app.metrics.reject('stream-input');
+      stream.close(constants.NGHTTP2_CANCEL);
+    }
+  });
   const r = route(info, app.routeCtx);
   const isHead = method === 'HEAD';
   const startMs = app.now();

@@ -18,6 +18,24 @@ export const KEEPALIVE_IDLE_MS = 5_000;
  */
 export const KEEPALIVE_MAX_REQUESTS = 1000;
 
+/** An HTTP/2 session must open its first stream within this, from the end of its TLS handshake. */
+export const H2_FIRST_STREAM_MS = 10_000;
+/** An HTTP/2 session with no open stream is closed (GOAWAY) after this; browsers reopen when they need one. */
+export const H2_IDLE_MS = 30_000;
+/** After our GOAWAY a session that does not go away by itself is destroyed after this. */
+export const H2_GOAWAY_GRACE_MS = 2_000;
+/** Request body bytes a stream may send (a GET has none); past this the stream is cancelled (HTTP/1: the same bound). */
+export const MAX_STREAM_INPUT_BYTES = 64 * 1024;
+/**
+ * A keep-alive connection whose answers sit unsent in user space (the kernel's buffer is full: the peer does not
+ * read) for this long is reset: a reset frees the kernel's send queue at once, a close would leave it queued.
+ */
+export const SEND_TIMEOUT_MS = 10_000;
+/** After our FIN (Connection: close), how long the peer may take to close its side before it is reset. */
+export const LINGER_MS = 3_000;
+/** Distinct non-default clock faces (channels) one address (IPv6: /64) may watch at once. */
+export const MAX_CHANNELS_PER_IP = 8;
+
 /** A viewer holding more unsent bytes than this is skipped for the second (resyncs with a keyframe). */
 export const MAX_VIEWER_BACKLOG_BYTES = 16 * 1024;
 /** A viewer that drained nothing for this long is evicted. */
@@ -26,6 +44,17 @@ export const VIEWER_STALL_MS = 30_000;
 export const STREAM_DELAY_CS = 1;
 /** Declared delay of finite GIFs (the render command): they play in real time, one second per frame. */
 export const FINITE_DELAY_CS = 100;
+
+/**
+ * What one open connection costs the process, measured (perf/RESULTS.md): the memory guard adds these up instead
+ * of reading RSS, which the allocator does not give back after a wave of TLS connections (a guard on RSS latched).
+ */
+export const PLAIN_CONN_BYTES = 5 * 1024;
+export const TLS_CONN_BYTES = 36 * 1024;
+/** An h2 session with one stream, beyond its TLS connection. */
+export const H2_SESSION_BYTES = 36 * 1024;
+/** RSS this far over the memory bound refuses viewers whatever the estimate says (something else holds memory). */
+export const RSS_HARD_FACTOR = 1.5;
 
 /** (option) Viewers across all channels. Each costs a file descriptor and ~5 KB. */
 export const DEFAULT_MAX_VIEWERS = 50_000;

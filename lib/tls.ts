@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { constants as cryptoConstants } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ConfigError } from './errors.js';
 
@@ -27,7 +28,8 @@ export function loadSecureContext(certFile: string, keyFile: string): SecureCont
     throw new ConfigError(`--key ${keyFile}: ${(err as Error).message}`);
   }
   try {
-    return createSecureContext({ cert, key, minVersion: 'TLSv1.2', honorCipherOrder: true });
+    // No renegotiation at all (TLS 1.2; 1.3 has none, browsers never ask): a renegotiation costs a handshake.
+    return createSecureContext({ cert, key, minVersion: 'TLSv1.2', honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION });
   } catch (err) {
     throw new ConfigError(`--cert ${certFile} / --key ${keyFile}: ${(err as Error).message}`);
   }
@@ -84,6 +86,10 @@ export class TlsTerminator {
       // What tls.Server does on 'secure' (onServerSocketSecure): without it, node:http2 sees a socket still
       // "secureConnecting" and waits forever for a 'secureConnect' that only client sockets emit.
       (s as unknown as { secureConnecting: boolean }).secureConnecting = false;
+      // And what it does just before (the same function): hand error reporting to the socket's owner. Without it
+      // node:tls swallows every error after the handshake (a corrupt record, the renegotiation limit), and the
+      // connection would wait for a deadline instead of closing.
+      (s as unknown as { _releaseControl?: () => boolean })._releaseControl?.();
       const p = this.policy;
       if (p.requireSni && p.hosts.size > 0 && !s.servername) {
         this.onReject('no-sni');
@@ -94,6 +100,8 @@ export class TlsTerminator {
     });
     s.on('error', () => {
       if (!done) this.onReject('tls-handshake');
+      else this.onReject('tls-error');
+      s.destroy(); // any TLS error ends the connection
     });
     s.once('close', () => {
       if (!done) failed();
