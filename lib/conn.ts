@@ -10,7 +10,7 @@ import { PARSE, RequestParser } from './http1.js';
 import { BAD_PROXY, MORE, REFUSED, type App } from './app.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
-import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from './limits.js';
+import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_PIPELINE_BYTES, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from './limits.js';
 import { TRANSPORT, writeFrame, type Transport, type Viewer } from './viewer.js';
 
 export const STATE = { PROXY: 0, HEAD: 1, STREAM: 2, CLOSING: 3, CLOSED: 4 } as const;
@@ -47,6 +47,8 @@ export class H1Conn {
   private viewer: Viewer | null = null;
   /** Pipelined bytes not parsed yet, held while our answers wait for the peer to read (backpressure). */
   private held: Buffer | null = null;
+  /** Bytes answered to pipelined requests in the current run of them (MAX_PIPELINE_BYTES). */
+  private pipelineBytes = 0;
   /** Why we ended a kept-alive connection (idle): counted when the peer closes after our FIN. */
   private endReason: CloseReason = 'done';
   /** The TCP socket under a TLS one (a reset goes there), else the socket itself. */
@@ -163,7 +165,7 @@ export class H1Conn {
       userAgent: p.userAgent,
     };
     const r = route(info, app.routeCtx);
-    const keepAlive = p.keepAlive && this.requests < KEEPALIVE_MAX_REQUESTS && !app.draining;
+    const keepAlive = p.keepAlive && this.requests < KEEPALIVE_MAX_REQUESTS && this.pipelineBytes < MAX_PIPELINE_BYTES && !app.draining;
     if (r.kind === 'canned') {
       if (r.junk !== null) {
         // Junk: counted and sampled, never logged line by line.
@@ -210,6 +212,7 @@ export class H1Conn {
   }
 
   private reply(buf: Buffer, keepAlive: boolean): boolean {
+    this.pipelineBytes = this.trailing ? this.pipelineBytes + buf.length : 0;
     if (keepAlive) {
       this.socket.write(buf);
       this.deadlineMs = this.app.now() + KEEPALIVE_IDLE_MS;
@@ -218,7 +221,9 @@ export class H1Conn {
     // Like nginx for a request that can have nothing after it: write and close at once, no half-close and
     // lingering (it halves the system calls of a connection-per-request flood). Only when the response went
     // straight into the kernel and nothing unread is pending, which would turn the close into a reset.
-    if (this.transport === TRANSPORT.H1 && !this.trailing && !this.parser!.hasBody) {
+    // A connection's first answer only (a connection-per-request flood): after several, the peer may not be reading,
+    // and a FIN would leave the kernel holding the answers for it; endWith's linger resets such a peer.
+    if (this.transport === TRANSPORT.H1 && this.requests === 1 && !this.trailing && !this.parser!.hasBody) {
       this.socket.write(buf);
       if (this.socket.writableLength === 0) this.close('done');
       else this.endWith(null);

@@ -32,10 +32,13 @@ export class H2Life {
   deadlineMs: number;
   readonly remote: string;
   readonly key: string;
+  /** The TLS socket: node:http2 ends it with a FIN and then waits for the peer's, which a silent peer never sends. */
+  readonly socket: TLSSocket | null;
 
-  constructor(remote: string, key: string, nowMs: number) {
+  constructor(remote: string, key: string, nowMs: number, socket: TLSSocket | null = null) {
     this.remote = remote;
     this.key = key;
+    this.socket = socket;
     this.deadlineMs = nowMs + H2_FIRST_STREAM_MS;
   }
 }
@@ -44,14 +47,12 @@ const sessionInfo = new WeakMap<Http2Session, H2Life>();
 
 /** Called on the tick for every session: close or destroy the ones past their deadline (counted by reason). */
 export function checkH2Deadline(app: App, session: Http2Session, life: H2Life, nowMs: number): void {
-  if (session.destroyed) {
-    app.h2Sessions.delete(session);
-    return;
-  }
   if (life.streams > 0 || nowMs < life.deadlineMs) return;
-  if (life.goaway || session.closed) {
+  if (life.goaway || session.closed || session.destroyed) {
     app.metrics.closed('h2-goaway-timeout');
     session.destroy();
+    life.socket?.destroy();
+    app.h2Sessions.delete(session);
     return;
   }
   app.metrics.closed(life.streamed ? 'h2-idle-timeout' : 'h2-first-stream-timeout');
@@ -81,7 +82,7 @@ export function createH2(app: App): Http2Server {
 /** Hand an established h2 TLS connection to the http2 server. */
 export function adoptH2(app: App, server: Http2Server, socket: TLSSocket, remote: string, key: string): void {
   server.once('session', (session: Http2Session) => {
-    const life = new H2Life(remote, key, app.now());
+    const life = new H2Life(remote, key, app.now(), socket);
     sessionInfo.set(session, life);
     app.h2Sessions.set(session, life);
     session.once('close', () => app.h2Sessions.delete(session));
@@ -134,7 +135,7 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
   let input = 0;
   stream.on('data', (d: Buffer) => {
     input += d.length;
-    if (input > MAX_STREAM_INPUT_BYTES && !stream.destroyed) {
+    if (input > MAX_STREAM_INPUT_BYTES && !stream.destroyed && !stream.closed) {
       app.metrics.reject('stream-input');
       stream.close(constants.NGHTTP2_CANCEL);
     }

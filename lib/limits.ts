@@ -31,6 +31,12 @@ export const MAX_STREAM_INPUT_BYTES = 64 * 1024;
  * read) for this long is reset: a reset frees the kernel's send queue at once, a close would leave it queued.
  */
 export const SEND_TIMEOUT_MS = 10_000;
+/**
+ * Bytes of answers one connection may have written to requests it pipelined (sent before reading our answers).
+ * Past it the next answer closes the connection: a peer that pipelines and never reads cannot park more than this
+ * in the kernel (no browser pipelines; nginx answers them unbounded).
+ */
+export const MAX_PIPELINE_BYTES = 64 * 1024;
 /** After our FIN (Connection: close), how long the peer may take to close its side before it is reset. */
 export const LINGER_MS = 3_000;
 /** Distinct non-default clock faces (channels) one address (IPv6: /64) may watch at once. */

@@ -123,7 +123,7 @@ specIf(python === undefined ? 'no python3 to set small socket buffers (apt-get i
     assert.is(st.evicted, 0, 'not evicted before the bound');
     await srv.ask('advance 61000');
     st = JSON.parse(await srv.ask('tick 1'));
-    assert.is(st.evicted, 1, 'evicted');
+    assert.is(st.evicted, 1, 'evicted: ' + JSON.stringify(st));
     await new Promise((r) => setTimeout(r, 100));
     st = JSON.parse(await srv.ask('stats'));
     assert.is(st.viewers, 0);
