@@ -6,6 +6,7 @@ import { ConfigError } from './lib/errors.js';
 import { helpText, parseArgs } from './lib/config.js';
 import { info } from './lib/log.js';
 import { renderCommand } from './lib/render.js';
+import { nftCommand } from './lib/nft.js';
 import { start, type Instance } from './lib/start.js';
 
 /** Bytes of RSS one plain viewer costs (perf/RESULTS.md); used for the capacity report only. */
@@ -55,11 +56,17 @@ function report({ app, listeners }: Instance, printListeners: boolean): void {
       `(~${byMemory} viewers at ${RSS_PER_VIEWER_BYTES / 1024} KB each); viewer cap ${cfg.maxViewers}; ` +
       `capacity ${capacity} viewers; workers ${cfg.workers}`,
   );
+  // libuv answers EMFILE by accepting and closing the pending connections itself, so running out of descriptors
+  // is invisible to the process: the connection cap must stay below the open-files limit.
+  if (app.openFiles !== null && app.maxConnections > app.openFiles - 64)
+    info(`warning: --max-connections ${app.maxConnections} is above the open-files limit ${app.openFiles} less a reserve of 64: ` +
+      'connections past the limit will be refused by the kernel without a trace; raise LimitNOFILE or lower the cap');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'render') return renderCommand(rest);
+  if (cmd === 'nft') return nftCommand(rest);
   if (cmd === 'serve') return serve(rest);
   return serve(argv);
 }

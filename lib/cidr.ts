@@ -292,6 +292,21 @@ export class CidrSet {
     return CidrSet.fromText(texts);
   }
 
+  /** The merged ranges as nftables interval elements: `a.b.c.d`, `a.b.c.d-e.f.g.h` (IPv6 likewise). */
+  elements(): { v4: string[]; v6: string[] } {
+    const v4: string[] = [];
+    for (let i = 0; i < this.v4Start.length; i++) {
+      const a = this.v4Start[i]!, b = this.v4End[i]!;
+      v4.push(a === b ? formatIpv4(a) : `${formatIpv4(a)}-${formatIpv4(b)}`);
+    }
+    const v6: string[] = [];
+    for (let i = 0; i < this.v6Count; i++) {
+      const a = formatIpv6(this.v6Start.subarray(4 * i, 4 * i + 4)), b = formatIpv6(this.v6End.subarray(4 * i, 4 * i + 4));
+      v6.push(a === b ? a : `${a}-${b}`);
+    }
+    return { v4, v6 };
+  }
+
   /** Whether a peer address (as net.Socket#remoteAddress gives it) is in the set. Unparseable → false. */
   has(remoteAddress: string): boolean {
     const parsed = parseAddress(remoteAddress);

@@ -13,7 +13,7 @@ import { makeCert } from './helpers.js';
 import { specIf } from './tools.js';
 
 const DEPLOY = join(ROOT, 'deploy');
-const UNITS = ['timegif.service', 'timegif-nosocket.service', 'timegif.socket', 'timegif-https.socket'];
+const UNITS = ['timegif.service', 'timegif-nosocket.service', 'timegif.socket', 'timegif-https.socket', 'timegif-firewall.service'];
 
 /** `Key=value` lines of a unit, by key (repeated keys keep every value). Sections are not told apart. */
 function unitSettings(name: string): Map<string, string[]> {
@@ -34,7 +34,7 @@ specIf(has('systemd-analyze') ? null : 'systemd-analyze not installed (apt-get i
   const dir = tmpDir('units');
   for (const name of UNITS) {
     const text = readFileSync(join(DEPLOY, name), 'utf8');
-    assert.ok(!name.endsWith('.service') || text.includes('ExecStart=/usr/bin/node /opt/timegif/dist/server.js'), name);
+    assert.ok(!name.endsWith('.service') || text.includes('/usr/bin/node /opt/timegif/dist/server.js '), name);
     writeFileSync(join(dir, name), text.replaceAll('/usr/bin/node ', `${process.execPath} `));
   }
   const r = spawnSync('systemd-analyze', ['verify', ...UNITS.map((n) => join(dir, n))], { encoding: 'utf8' });
