@@ -8,6 +8,7 @@ import { info } from './lib/log.js';
 import { renderCommand } from './lib/render.js';
 import { nftCommand } from './lib/nft.js';
 import { start, type Instance } from './lib/start.js';
+import { checkCommand, version } from './lib/check.js';
 
 /** Bytes of RSS one plain viewer costs (perf/RESULTS.md); used for the capacity report only. */
 const RSS_PER_VIEWER_BYTES = 5 * 1024;
@@ -47,6 +48,8 @@ async function serve(argv: string[]): Promise<number> {
 /** Capacity on stderr; the listeners on stdout unless a cluster primary prints them once for all workers. */
 function report({ app, listeners }: Instance, printListeners: boolean): void {
   if (printListeners) for (const l of listeners) process.stdout.write(`listening on ${l.url}\n`);
+  if (listeners.some((l) => l.tls) && app.tls === null)
+    info('warning: a TLS listener (https socket) has no certificate: every TLS connection will be closed; give --cert and --key');
   const cfg = app.cfg;
   const byMemory = Math.floor(app.memoryLimitBytes / RSS_PER_VIEWER_BYTES);
   const capacity = Math.min(cfg.maxViewers, app.maxConnections, byMemory);
@@ -65,6 +68,11 @@ function report({ app, listeners }: Instance, printListeners: boolean): void {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === 'version') {
+    process.stdout.write(`timegif ${version()} (Node ${process.version})\n`);
+    return 0;
+  }
+  if (cmd === 'check') return checkCommand(rest);
   if (cmd === 'render') return renderCommand(rest);
   if (cmd === 'nft') return nftCommand(rest);
   if (cmd === 'serve') return serve(rest);
@@ -77,6 +85,12 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       process.stderr.write(`timegif: ${err.message}\n`);
       process.exit(2);
+    }
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.syscall === 'listen' || e.syscall === 'bind') {
+      const where = e.address !== undefined ? `${e.address}:${e.port}` : 'the listener';
+      process.stderr.write(`timegif: cannot listen on ${where}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need root, CAP_NET_BIND_SERVICE or socket activation)' : e.code}\n`);
+      process.exit(1);
     }
     process.stderr.write(`timegif: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);

@@ -15,6 +15,7 @@ import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from './peers.js';
 import { H1Conn, STATE } from './conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from './viewer.js';
 import type { Config } from './config.js';
+import { ConfigError } from './errors.js';
 import { DEFAULT_FACE, type FaceOptions } from './face.js';
 import type { RouteContext, StreamMode } from './routes.js';
 import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
@@ -73,13 +74,23 @@ export interface Lists {
 
 /** Load every list a config names; throws ConfigError naming the bad file or line. */
 export function loadLists(cfg: Config): Lists {
-  const { set: blocklist, warnings: w1 } = CidrSet.fromFiles(cfg.blocklist);
-  const { set: allowlist, warnings: w2 } = CidrSet.fromFiles(cfg.allowlist);
+  const { set: blocklist, warnings: w1 } = named('blocklist', () => CidrSet.fromFiles(cfg.blocklist));
+  const { set: allowlist, warnings: w2 } = named('allowlist', () => CidrSet.fromFiles(cfg.allowlist));
   const { set: proxyFrom, warnings: w3 } = CidrSet.fromText([
     { source: '--proxy-protocol-from', text: cfg.proxyProtocolFrom.join('\n') },
   ]);
   for (const w of [...w1, ...w2, ...w3]) info(`warning: ${w}`);
   return { blocklist, allowlist, proxyFrom };
+}
+
+/** Errors of a list file name the option too: `blocklist /etc/x.txt:3: …`. */
+function named<T>(option: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${option} ${err.message}`);
+    throw err;
+  }
 }
 
 export class App {

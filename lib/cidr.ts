@@ -286,7 +286,7 @@ export class CidrSet {
       try {
         return { source: path, text: readFileSync(path, 'utf8') };
       } catch (err) {
-        throw new ConfigError(`${path}: cannot read blocklist (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        throw new ConfigError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
       }
     });
     return CidrSet.fromText(texts);

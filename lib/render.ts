@@ -153,7 +153,23 @@ function writeStdout(bytes: Uint8Array): Promise<void> {
 }
 
 /** `timegif render ...` (argv after 'render'). Exit code: 0 written, 2 bad arguments, 1 could not write. */
+const RENDER_HELP = `${USAGE}
+
+Writes a finite GIF of N seconds of the clock (a keyframe, then one delta per second, 1 s delays, no loop).
+  --from ISO-8601    first second, with a zone: 2026-12-31T23:59:50Z or 2026-12-31T23:59:50+05:30
+  --seconds N        frames, 1..${MAX_RENDER_SECONDS}
+  --tz ZONE          IANA time zone (default UTC)
+  --hour12           12-hour clock with AM/PM
+  --scale N          pixel scale of the digits, ${MIN_SCALE}..${MAX_SCALE} (default ${DEFAULT_FACE.scale})
+  --out FILE|-       where to write (- for stdout)
+  --help             this text
+`;
+
 export async function renderCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(RENDER_HELP);
+    return 0;
+  }
   let args: RenderArgs;
   try {
     args = parseRenderArgs(argv);

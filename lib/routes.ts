@@ -59,6 +59,11 @@ const UTC_GIF: Route = { kind: 'stream', face: DEFAULT_FACE, mode: 'gif' };
 const UTC_MULTIPART: Route = { kind: 'stream', face: DEFAULT_FACE, mode: 'multipart' };
 
 export function route(req: RequestInfo, ctx: RouteContext): Route {
+  // Health checks and scrapes from trusted callers (loopback, the bearer token) work whatever Host they send.
+  if (req.trusted && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (req.path === '/healthz') return HEALTHZ;
+    if (req.path === '/metrics') return METRICS;
+  }
   if (ctx.hosts.size > 0 && (req.host === null || !ctx.hosts.has(req.host))) return UNKNOWN_HOST;
   if (req.method !== 'GET' && req.method !== 'HEAD') return METHOD;
   switch (req.path) {

@@ -8,6 +8,7 @@ import { acceptErrorLogger, openListeners, systemdFds, type InheritedFd, type Li
 import { SHUTDOWN_TIMEOUT_MS } from './limits.js';
 import { loadSecureContext } from './tls.js';
 import { info } from './log.js';
+import { checkAccessLog } from './check.js';
 
 export interface Instance {
   app: App;
@@ -27,6 +28,7 @@ export interface StartOptions extends AppOptions {
 }
 
 export async function start(config: Config, opts: StartOptions = {}): Promise<Instance> {
+  checkAccessLog(config.accessLog); // an unwritable log stops the start, not logging silently
   const app = new App(config, loadLists(config), opts);
   if (config.cert !== null && config.key !== null) app.setSecureContext(loadSecureContext(config.cert, config.key));
   const listeners = await openListeners(config.listen, config.tlsListen, opts.inherited ?? systemdFds(), {

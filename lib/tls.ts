@@ -69,6 +69,20 @@ export class TlsTerminator {
   };
 
   /**
+   * ALPN, chosen while the ClientHello is read: h2 if offered, else http/1.1. It also sees whether the hello named a
+   * server, which the SNI callback never hears of when it did not: with --require-sni a nameless hello is refused
+   * here, before the key exchange (no_application_protocol alert).
+   */
+  private readonly alpn = ({ servername, protocols }: { servername?: string; protocols: string[] }): string | undefined => {
+    const p = this.policy;
+    if (p.requireSni && p.hosts.size > 0 && !servername) {
+      this.onReject('no-sni');
+      return undefined;
+    }
+    return protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+  };
+
+  /**
    * Start the handshake on an admitted raw socket. `secure` runs once it completes with the negotiated ALPN
    * protocol ('h2', 'http/1.1' or false); sockets that fail or are refused are destroyed here.
    */
@@ -76,10 +90,10 @@ export class TlsTerminator {
     const s = new TLSSocket(raw, {
       isServer: true,
       secureContext: this.ctx,
-      ALPNProtocols: ALPN,
+      ALPNCallback: this.alpn,
       SNICallback: this.sni,
       requestCert: false,
-    });
+    } as ConstructorParameters<typeof TLSSocket>[1]);
     let done = false;
     s.once('secure', () => {
       done = true;

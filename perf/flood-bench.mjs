@@ -279,7 +279,7 @@ async function phaseViewers(results) {
       withMissed: r.viewersWithMissed, closedByServer: r.closed.server, p50: r.delayMs.p50, p99: r.delayMs.p99, max: r.delayMs.max, last: r.delayMs.last,
       cpuPct: r.server.cpuPct, idleRssKB: v.idleRssKB, rssKB: r.server.rssKB, rssMaxKB: v.rssMaxKB, junkTotal: junk,
       skipped: metricOf(v.metrics, 'timegif_frames_skipped_total'), evicted: metricOf(v.metrics, 'timegif_viewers_evicted_total'),
-      loopP99: metricOf(v.metrics, 'timegif_event_loop_delay_seconds{quantile="0.99"}'), clientCpuS: r.clientCpuS, procs: r.procs, floodRate: v.floodRate,
+      loopP99: metricOf(v.metrics, 'timegif_event_loop_delay_p99_seconds'), clientCpuS: r.clientCpuS, procs: r.procs, floodRate: v.floodRate,
     };
     results.viewers.push(row);
     console.log(`  frames ${row.delivered}/${row.expected} (missed ${row.missed}), delay p50 ${fmt(row.p50)} p99 ${fmt(row.p99)} max ${fmt(row.max)} ms, ` +

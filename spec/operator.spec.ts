@@ -1,0 +1,111 @@
+// What an operator walk-through found, each on the wire or at the command line: trusted health checks and scrapes
+// whatever Host; /metrics passes promtool; a taken port is one line; --version, render --help, `check`; an
+// unwritable access log stops the start; list errors name the option; --require-sni refuses in the ClientHello.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnectRaw } from 'node:tls';
+import { RawClient, drainAll, startTest } from './wire.js';
+import { makeCert, type CertFiles } from './helpers.js';
+import { SERVER_JS } from './procs.js';
+import { commandMissing, specIf } from './tools.js';
+
+const node = (args: string[]) => spawnSync(process.execPath, [SERVER_JS, ...args], { encoding: 'utf8', timeout: 20_000 });
+const tmp = mkdtempSync(join(tmpdir(), 'timegif-operator-'));
+
+test('operator :: /healthz and /metrics answer trusted callers whatever Host they send; others get the unknown-host answer', async () => {
+  const { port } = await startTest(['--hosts', 'time.example.org', '--metrics-token', 't0ken']);
+  const ask = async (path: string, host: string, src = '127.0.0.1', auth = ''): Promise<number> => {
+    const c = await RawClient.open(port, src);
+    c.send(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${auth}\r\n`);
+    await c.untilClosed();
+    return c.status;
+  };
+  assert.is(await ask('/healthz', 'localhost'), 200, 'curl http://localhost/healthz from the machine');
+  assert.is(await ask('/metrics', '127.0.0.1:9090'), 200, 'a local Prometheus scrape');
+  assert.is(await ask('/', 'localhost'), 421, 'the page still needs a configured Host');
+  await drainAll();
+});
+
+specIf(commandMissing('promtool', ['--version'], 'apt-get install prometheus'), 'operator :: promtool check metrics accepts /metrics', async () => {
+  const { inst } = await startTest([]);
+  const text = inst.app.metricsText();
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.is(r.status, 0, `promtool: ${r.stdout}${r.stderr}`);
+  assert.is(r.stdout.trim() + r.stderr.trim(), '', 'not even a lint warning');
+  assert.not.match(text, 'timegif_rss_bytes', 'no duplicate of resident_memory_bytes');
+  await drainAll();
+});
+
+test('operator :: a taken port is one line naming the address, exit 1', async () => {
+  const { port } = await startTest([]);
+  const r = node(['--listen', `127.0.0.1:${port}`]);
+  assert.is(r.status, 1);
+  assert.is(r.stderr.trim(), `timegif: cannot listen on 127.0.0.1:${port}: address already in use`);
+  await drainAll();
+});
+
+test('operator :: --version, render --help (exit 0, every flag), check', () => {
+  const v = node(['--version']);
+  assert.is(v.status, 0);
+  assert.match(v.stdout, /^timegif \d+\.\d+\.\d+ \(Node v\d+/);
+  const h = node(['render', '--help']);
+  assert.is(h.status, 0);
+  for (const flag of ['--from', '--seconds', '--tz', '--hour12', '--scale', '--out']) assert.match(h.stdout, flag);
+  const good = join(tmp, 'good.json');
+  writeFileSync(join(tmp, 'block.txt'), '192.0.2.0/24\n');
+  writeFileSync(good, JSON.stringify({ listen: ['127.0.0.1:0'], blocklist: [join(tmp, 'block.txt')] }));
+  const ok = node(['check', '--config', good]);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok: .*1 blocked ranges/);
+  // The config the old `--help` check passed, that then failed at start: a bad CIDR, a missing certificate.
+  writeFileSync(join(tmp, 'bad.txt'), '192.0.2.0/24\n10.0.0.0/99\n');
+  writeFileSync(join(tmp, 'bad.json'), JSON.stringify({ blocklist: [join(tmp, 'bad.txt')] }));
+  const bad = node(['check', '--config', join(tmp, 'bad.json')]);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, `timegif: blocklist ${join(tmp, 'bad.txt')}:2: bad IPv4 prefix length`);
+  writeFileSync(join(tmp, 'nocert.json'), JSON.stringify({ 'tls-listen': ['127.0.0.1:0'], cert: join(tmp, 'none.pem'), key: join(tmp, 'none.key') }));
+  const nocert = node(['check', '--config', join(tmp, 'nocert.json')]);
+  assert.is(nocert.status, 2);
+  assert.match(nocert.stderr, 'none.pem');
+});
+
+test('operator :: an unwritable --access-log stops the start, naming it', () => {
+  const r = node(['--listen', '127.0.0.1:0', '--access-log', '/proc/no/such/dir/access.log']);
+  assert.is(r.status, 2);
+  assert.is(r.stderr.trim(), 'timegif: access-log /proc/no/such/dir/access.log: cannot open for appending (ENOENT)');
+});
+
+test('operator :: a missing allowlist is named as the allowlist', () => {
+  const r = node(['--listen', '127.0.0.1:0', '--allowlist', join(tmp, 'absent.txt')]);
+  assert.is(r.status, 2);
+  assert.match(r.stderr, `timegif: allowlist ${join(tmp, 'absent.txt')}: cannot read (ENOENT)`);
+});
+
+let cert: CertFiles | null = null;
+specIf(commandMissing('openssl', ['version']), 'operator :: --require-sni refuses a nameless ClientHello before any certificate is sent', async () => {
+  cert ??= makeCert(['time.example']);
+  const { inst } = await startTest(['--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key, '--hosts', 'time.example', '--require-sni']);
+  const port = (inst.listeners.find((l) => l.tls)!.server.address() as { port: number }).port;
+  const s = tlsConnectRaw({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }); // an IP: no SNI
+  let sawCert = false;
+  s.on('secureConnect', () => (sawCert = true));
+  const err = await new Promise<NodeJS.ErrnoException>((resolve) => s.once('error', resolve));
+  assert.match(String(err.code ?? err.message), /ALERT|NO_APPLICATION_PROTOCOL|ECONNRESET/);
+  assert.not.ok(sawCert, 'no handshake completed');
+  assert.is(s.getPeerCertificate()?.subject, undefined, 'the certificate never reached the client');
+  assert.is(inst.app.metrics.rejects.get('no-sni'), 1);
+  // A named hello still works.
+  const ok = tlsConnectRaw({ host: '127.0.0.1', port, servername: 'time.example', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  await new Promise<void>((resolve, reject) => (ok.once('secureConnect', () => resolve()), ok.once('error', reject)));
+  assert.is(ok.alpnProtocol, 'http/1.1');
+  ok.destroy();
+  await drainAll();
+});
+
+test.after(() => cert?.remove());
+test.run();
