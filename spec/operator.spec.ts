@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnectRaw } from 'node:tls';
@@ -105,6 +105,29 @@ specIf(commandMissing('openssl', ['version']), 'operator :: --require-sni refuse
   assert.is(ok.alpnProtocol, 'http/1.1');
   ok.destroy();
   await drainAll();
+});
+
+specIf(commandMissing('goaccess', ['--version'], 'apt-get install goaccess'), 'operator :: GoAccess reads the access log as the guide says, with every /time.gif request in one row', async () => {
+  const log = join(tmp, 'access.log');
+  const { port } = await startTest(['--access-log', log]);
+  for (const target of ['/time.gif', '/time.gif?tz=Asia/Tokyo', '/time.gif?tz=Europe/Berlin&h12=1', '/']) {
+    const c = await RawClient.open(port);
+    c.send(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    await c.until(() => c.headEnd > 0, 3000, 'a head');
+    c.close();
+  }
+  await drainAll();
+  const guide = readFileSync(new URL('../../deploy/README.md', import.meta.url), 'utf8');
+  const flags = ["--log-format='%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\" %^ %T'", '--date-format=%d/%b/%Y --time-format=%T -q --all-static-files'];
+  for (const f of flags) assert.ok(guide.includes(f), `the guide's invocation has ${f}`);
+  const out = join(tmp, 'report.json');
+  const r = spawnSync('goaccess', [log, '--log-format=%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T', '--date-format=%d/%b/%Y', '--time-format=%T', '-q', '--all-static-files', '-o', out], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { data: { data: string; hits: { count: number } }[] }>;
+  const rows = (panel: string) => (report[panel]?.data ?? []).map((x) => [x.data, x.hits.count]);
+  assert.equal(rows('static_requests'), [['/time.gif', 3]], 'the three streams in one row');
+  assert.equal(rows('requests'), [['/', 1]]);
+  assert.is((report.general as unknown as { valid_requests: number }).valid_requests, 4, 'every line parsed');
 });
 
 test.after(() => cert?.remove());
