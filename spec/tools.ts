@@ -51,3 +51,22 @@ export function toolPresent(missing: string | null, what: string): boolean {
   console.log(`  SKIP part of a spec, ${what}: ${missing}`);
   return false;
 }
+
+export interface TestLike {
+  (name: string, body: () => void | Promise<void>): void;
+  before: typeof test.before;
+  after: typeof test.after;
+  run: typeof test.run;
+}
+
+/** uvu's `test` for a file whose every spec needs one tool: each is registered through specIf. */
+export function testNeeding(missing: string | null): TestLike {
+  const t = ((name: string, body: () => void | Promise<void>) => void specIf(missing, name, body)) as TestLike;
+  t.before = test.before;
+  t.after = test.after;
+  t.run = test.run;
+  return t;
+}
+
+/** Null when openssl runs (the specs make throwaway certificates with it). */
+export const OPENSSL_MISSING = commandMissing('openssl', ['version']);
