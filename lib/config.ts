@@ -198,7 +198,12 @@ export function loadConfigFile(path: string): Config {
   const cfg = defaultConfig();
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'config') throw new ConfigError(`--config ${path}: key "config" is not allowed in a config file`);
-    setOption(cfg, k, v, 'file');
+    try {
+      setOption(cfg, k, v, 'file');
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`${path}: ${err.message}`);
+      throw err;
+    }
   }
   cfg.configFile = path;
   return cfg;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnectRaw } from 'node:tls';
 import { RawClient, drainAll, startTest } from './wire.js';
-import { makeCert, type CertFiles } from './helpers.js';
+import { h2Session, makeCert, waitFor, type CertFiles } from './helpers.js';
 import { SERVER_JS } from './procs.js';
 import { commandMissing, specIf } from './tools.js';
 
@@ -78,6 +78,34 @@ test('operator :: an unwritable --access-log stops the start, naming it', () => 
   const r = node(['--listen', '127.0.0.1:0', '--access-log', '/proc/no/such/dir/access.log']);
   assert.is(r.status, 2);
   assert.is(r.stderr.trim(), 'timegif: access-log /proc/no/such/dir/access.log: cannot open for appending (ENOENT)');
+});
+
+test('operator :: a config file error names the file and the key as written there', () => {
+  const f = join(tmp, 'neg.json');
+  writeFileSync(f, JSON.stringify({ 'max-viewers': -3 }));
+  const r = node(['check', '--config', f]);
+  assert.is(r.status, 2);
+  assert.is(r.stderr.trim(), `timegif: ${f}: config key "max-viewers": expected a whole number from 0 to 10000000, got -3`);
+});
+
+specIf(commandMissing('openssl', ['version']), 'operator :: an HTTP/2 stream’s access-log line counts every byte sent, the trailer included', async () => {
+  cert ??= makeCert(['time.example']);
+  const log = join(tmp, 'h2.log');
+  const { inst } = await startTest(['--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key, '--access-log', log]);
+  const port = (inst.listeners.find((l) => l.tls)!.server.address() as { port: number }).port;
+  const session = await h2Session(port);
+  const st = session.request({ ':path': '/time.gif', ':authority': 'localhost' });
+  let got = 0;
+  st.on('data', (d: Buffer) => (got += d.length));
+  await waitFor(() => got > 600, 'the intro and a frame');
+  const ended = new Promise((r) => st.once('end', r));
+  await inst.drain();
+  await ended;
+  session.destroy();
+  await drainAll();
+  const line = readFileSync(log, 'utf8').trim().split('\n').find((l) => l.includes('HTTP/2.0'))!;
+  const body = Number(/" 200 (\d+) /.exec(line)![1]);
+  assert.is(body, got, `logged ${body} B, received ${got} B (${line})`);
 });
 
 test('operator :: a missing allowlist is named as the allowlist', () => {
