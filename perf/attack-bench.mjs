@@ -16,6 +16,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serverSendQueue } from '../dist/spec/helpers.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -47,18 +48,6 @@ function startServer(root) {
   });
 }
 
-function sendQueue(port) {
-  const out = execFileSync('ss', ['-tnH', 'sport', '=', `:${port}`], { encoding: 'utf8' });
-  let sockets = 0, bytes = 0;
-  for (const line of out.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 5 || f[0] === 'LISTEN') continue;
-    sockets++;
-    bytes += Number(f[2]);
-  }
-  return { sockets, bytes };
-}
-
 /** The server's own count of open connections, from /metrics on loopback. */
 async function connectionsOpen(httpPort) {
   const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
@@ -83,9 +72,9 @@ async function pipeliners(port) {
   const py = spawn('python3', [join(HERE, '../spec/fixtures/smallbuf.py'), 'pipeline', String(port), String(PIPELINERS), '1000'], { stdio: ['pipe', 'pipe', 'ignore'] });
   await new Promise((r) => py.stdout.once('data', r));
   await sleep(2000);
-  const q0 = sendQueue(port);
+  const q0 = serverSendQueue(port);
   await sleep(WAIT_S * 1000 - 2000);
-  const q1 = sendQueue(port);
+  const q1 = serverSendQueue(port);
   py.kill();
   return { q0, q1 };
 }

@@ -6,12 +6,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnectRaw } from 'node:tls';
 import { RawClient, drainAll, startTest } from './wire.js';
-import { h2Session, makeCert, sleep, tlsHandshake, waitFor, type CertFiles } from './helpers.js';
+import { h2Session, makeCert, serverSendQueue, sleep, tlsHandshake, waitFor, type CertFiles } from './helpers.js';
 import { commandMissing, specIf } from './tools.js';
 import { H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, LINGER_MS, MAX_CHANNELS_PER_IP, MAX_PIPELINE_BYTES, SEND_TIMEOUT_MS, TLS_CONN_BYTES } from '../lib/limits.js';
 import type { Instance } from '../lib/start.js';
@@ -72,19 +72,6 @@ specIf(opensslMissing, 'hardening :: h2 sessions that open no stream, or go idle
   for (const c of [silent, quiet, used, s]) c.destroy();
   await drainAll();
 });
-
-/** Bytes the kernel still holds to send on the server side of `port` (ss's Send-Q), and how many such sockets. */
-function serverSendQueue(port: number): { sockets: number; bytes: number } {
-  const out = execFileSync('ss', ['-tnH', 'sport', '=', `:${port}`], { encoding: 'utf8' });
-  let sockets = 0, bytes = 0;
-  for (const line of out.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 5 || f[0] === 'LISTEN') continue;
-    sockets++;
-    bytes += Number(f[2]);
-  }
-  return { sockets, bytes };
-}
 
 const PY = fileURLToPath(new URL('../../spec/fixtures/smallbuf.py', import.meta.url));
 const toolsForPipeline = commandMissing('ss', ['-V'], 'apt-get install iproute2') ?? commandMissing('python3', ['-c', 'import socket'], 'apt-get install python3');

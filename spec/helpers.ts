@@ -459,3 +459,19 @@ export function splitMultipart(body: Buffer, boundary: string): { parts: Buffer[
     at = next + 2;
   }
 }
+
+// ---- kernel socket queues ----------------------------------------------------------------------------------
+
+/** Bytes the kernel still holds to send on the server side of `port` (ss's Send-Q), and how many such sockets. */
+export function serverSendQueue(port: number): { sockets: number; bytes: number } {
+  const out = execFileSync('ss', ['-tnH', 'sport', '=', `:${port}`], { encoding: 'utf8' });
+  let sockets = 0, bytes = 0;
+  for (const line of out.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5 || f[0] === 'LISTEN') continue;
+    sockets++;
+    bytes += Number(f[2]);
+  }
+  return { sockets, bytes };
+}
+
