@@ -108,6 +108,19 @@ specIf(commandMissing('openssl', ['version']), 'operator :: an HTTP/2 stream’s
   assert.is(body, got, `logged ${body} B, received ${got} B (${line})`);
 });
 
+specIf(commandMissing('openssl', ['version']), 'operator :: --redirect-https keeps the TLS listener’s port', async () => {
+  cert ??= makeCert(['time.example']);
+  const { inst, port } = await startTest(['--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key, '--hosts', 'time.example', '--redirect-https']);
+  // Port 0 asks the OS for one: the redirect names the configured port, so configure a fixed one in this check.
+  inst.app.cfg.tlsListen[0]!.port = 8443;
+  const c = await RawClient.open(port);
+  c.send('GET /?tz=UTC HTTP/1.1\r\nHost: time.example\r\nConnection: close\r\n\r\n');
+  await c.untilClosed();
+  assert.is(c.status, 308);
+  assert.match(c.text, 'Location: https://time.example:8443/?tz=UTC\r\n');
+  await drainAll();
+});
+
 test('operator :: a missing allowlist is named as the allowlist', () => {
   const r = node(['--listen', '127.0.0.1:0', '--allowlist', join(tmp, 'absent.txt')]);
   assert.is(r.status, 2);
