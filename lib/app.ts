@@ -8,7 +8,7 @@ import { ChannelRegistry } from './channel.js';
 import { fanOut, newFanoutStats, type FanoutLimits } from './fanout.js';
 import { AccessLog, FaultLog, info } from './log.js';
 import { Metrics } from './metrics.js';
-import { Responses } from './responses.js';
+import { FINITE_HEADERS, Responses } from './responses.js';
 import { buildHead, buildResponse } from './canned.js';
 import { CidrSet, ipKey } from './cidr.js';
 import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from './peers.js';
@@ -24,10 +24,18 @@ import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
 import {
-  H2_SESSION_BYTES, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from './limits.js';
 import { faceKey } from './face.js';
+import { renderFiniteGif } from './render.js';
+
+/** One finite GIF of a (face, second, N), shared by every request for it in that second. */
+export interface FiniteGif {
+  body: Buffer;
+  /** HTTP/1 heads, built on first use: [close, keep-alive]. */
+  heads: (Buffer | null)[];
+}
 
 /** See App.proxyStep. */
 export const MORE = 0;
@@ -127,6 +135,10 @@ export class App {
   /** Distinct channels each address watches, by channel key, with its viewer count there (zone slots). */
   private readonly peerChannels = new Map<string, Map<string, number>>();
   draining = false;
+  /** Finite GIFs of the current second by face key and N, and the frames encoded for them this second. */
+  private finiteSecond = -1;
+  private finiteFrames = 0;
+  private readonly finites = new Map<string, FiniteGif>();
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
   private readonly stats = newFanoutStats();
@@ -420,6 +432,37 @@ export class App {
       byTransport,
       { gif: this.viewers - this.multipartViewers, multipart: this.multipartViewers },
     );
+  }
+
+  /**
+   * `?seconds=N`: the finite GIF from the request's second, with real 1 s delays; one encoding per (face, second,
+   * N), shared by every request of that second; null when this second's encoding budget is spent (answer 503).
+   */
+  finiteGif(face: FaceOptions, seconds: number): FiniteGif | null {
+    const second = Math.floor(this.now() / 1000);
+    if (second !== this.finiteSecond) {
+      this.finiteSecond = second;
+      this.finiteFrames = 0;
+      this.finites.clear();
+    }
+    const key = `${faceKey(face)}/${seconds}`;
+    let f = this.finites.get(key);
+    if (f !== undefined) return f;
+    if (this.finiteFrames + seconds > FINITE_FRAMES_PER_SECOND) {
+      this.metrics.reject('finite-budget');
+      return null;
+    }
+    this.finiteFrames += seconds;
+    const gif = renderFiniteGif(second, seconds, face);
+    f = { body: Buffer.from(gif.buffer, gif.byteOffset, gif.byteLength), heads: [null, null] };
+    this.finites.set(key, f);
+    return f;
+  }
+
+  /** The HTTP/1 head of a finite GIF: Content-Length, no caching by anyone (the same as the stream). */
+  finiteHead(f: FiniteGif, keepAlive: boolean): Buffer {
+    const i = keepAlive ? 1 : 0;
+    return (f.heads[i] ??= buildHead(200, this.responses.dateString, { keepAlive, contentType: 'image/gif', body: f.body, headers: FINITE_HEADERS }));
   }
 
   /**

@@ -177,6 +177,30 @@ export class H1Conn {
       if (r.junk === null) this.logRequest(p, r.status, buf);
       return this.reply(buf, keepAlive);
     }
+    if (r.kind === 'finite') {
+      const f = app.finiteGif(r.face, r.seconds);
+      if (f === null) {
+        const busy = app.responses.get('busy', false, false);
+        app.metrics.response(503);
+        this.logRequest(p, 503, busy);
+        this.endWith(busy);
+        return false;
+      }
+      const head = app.finiteHead(f, keepAlive);
+      app.metrics.response(200);
+      this.logRequest(p, 200, head, isHead ? 0 : f.body.length);
+      // Head and the shared body in one system call, nothing copied per request.
+      this.socket.cork();
+      this.socket.write(head);
+      if (!isHead) this.socket.write(f.body);
+      this.socket.uncork();
+      if (keepAlive) {
+        this.deadlineMs = app.now() + KEEPALIVE_IDLE_MS;
+        return true;
+      }
+      this.endWith(null);
+      return false;
+    }
     if (r.kind === 'metrics') {
       const buf = app.metricsResponse(keepAlive, isHead);
       this.logRequest(p, 200, buf);
@@ -326,11 +350,14 @@ export class H1Conn {
     this.reqAgent = p.userAgent;
   }
 
-  /** One access-log line for an answer given in one write: `response` is everything sent (head + body). */
-  private logRequest(p: RequestParser, status: number, response: Buffer): void {
+  /**
+   * One access-log line for an answer given in one write: `response` is everything sent (head + body), or the
+   * head when `extraBody` bytes of body went out after it.
+   */
+  private logRequest(p: RequestParser, status: number, response: Buffer, extraBody = 0): void {
     if (!this.app.accessLog.enabled) return;
     const now = this.app.now();
-    const total = response.length;
+    const total = response.length + extraBody;
     const body = total - (response.indexOf('\r\n\r\n') + 4);
     this.app.accessLog.write({
       remote: this.remote, startMs: now, method: p.method, target: p.target,

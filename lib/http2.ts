@@ -8,7 +8,7 @@ import { constants, createServer, type Http2Server, type Http2Session, type Serv
 import type { TLSSocket } from 'node:tls';
 import { route, type RequestInfo } from './routes.js';
 import type { App } from './app.js';
-import { STREAM_HEADERS } from './responses.js';
+import { FINITE_HEADERS, STREAM_HEADERS } from './responses.js';
 import { TRANSPORT } from './viewer.js';
 import { H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, MAX_STREAM_INPUT_BYTES } from './limits.js';
 
@@ -176,6 +176,29 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
     }
     stream.respond(outHeaders);
     stream.end(body);
+    return;
+  }
+  if (r.kind === 'finite') {
+    const f = app.finiteGif(r.face, r.seconds);
+    if (f === null) {
+      const b = app.responses.body('busy');
+      const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
+      for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
+      app.metrics.response(503);
+      stream.respond(h);
+      stream.end(b.body);
+      log(503, b.body.length);
+      return;
+    }
+    const h: Record<string, string> = { ':status': '200', 'content-type': 'image/gif', 'content-length': String(f.body.length), 'x-content-type-options': 'nosniff' };
+    for (const [k, val] of FINITE_HEADERS) h[k.toLowerCase()] = val;
+    app.metrics.response(200);
+    log(200, isHead ? 0 : f.body.length);
+    if (isHead) stream.respond(h, { endStream: true });
+    else {
+      stream.respond(h);
+      stream.end(f.body);
+    }
     return;
   }
   const streamHeaders: Record<string, string> = { ':status': '200' };

@@ -54,6 +54,7 @@ function bodies(): Record<CannedName, Body> {
     'bad-tz': { status: 400, contentType: TEXT, body: 'tz: unknown time zone\n' },
     'bad-h12': { status: 400, contentType: TEXT, body: 'h12: use 1, true, 0 or false\n' },
     'bad-stream': { status: 400, contentType: TEXT, body: 'stream: use gif or multipart\n' },
+    'bad-seconds': { status: 400, contentType: TEXT, body: 'seconds: use a whole number from 1 to 3600\n' },
     'redirect-https': { status: 308, contentType: TEXT, body: 'use https\n' },
     'busy': {
       status: 503,
@@ -67,6 +68,9 @@ function bodies(): Record<CannedName, Body> {
 /** Errors of the request itself: always `Connection: close`. */
 export type FaultName = 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'timeout';
 const FAULTS: Record<FaultName, number> = { 'bad-request': 400, 'too-large': 431, 'uri-too-long': 414, 'bad-version': 505, 'timeout': 408 };
+
+/** Extra headers of a finite GIF (`?seconds=N`): like the stream's, cached by nobody (it starts at "now"). */
+export const FINITE_HEADERS: [string, string][] = [['Cache-Control', 'no-cache, no-store, no-transform']];
 
 /** Headers of a stream answer by mode; both vary with the User-Agent (it picks the mode). */
 const STREAM_HEADERS: Record<StreamMode, [string, string][]> = {

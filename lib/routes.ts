@@ -3,6 +3,7 @@
 
 import { canonicalTimeZone, DEFAULT_FACE, type FaceOptions } from './face.js';
 import { isWebKitEngine } from './multipart.js';
+import { MAX_FINITE_SECONDS } from './limits.js';
 
 export interface RequestInfo {
   method: string;
@@ -23,12 +24,13 @@ export type StreamMode = 'gif' | 'multipart';
 
 /** Names of canned answers (see responses.ts). */
 export type CannedName =
-  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream'
+  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds'
   | 'redirect-https' | 'busy' | 'favicon';
 
 export type Route =
   | { kind: 'stream'; face: FaceOptions; mode: StreamMode }
   | { kind: 'canned'; name: CannedName; status: number; junk: string | null }
+  | { kind: 'finite'; face: FaceOptions; seconds: number }
   | { kind: 'metrics' };
 
 export interface RouteContext {
@@ -48,6 +50,7 @@ const BAD_PARAM: Record<BadParam, Route> = {
   tz: canned('bad-tz', 400, 'bad-tz'),
   h12: canned('bad-h12', 400, 'bad-h12'),
   stream: canned('bad-stream', 400, 'bad-stream'),
+  seconds: canned('bad-seconds', 400, 'bad-seconds'),
 };
 const PAGE = canned('page', 200);
 const ROBOTS = canned('robots', 200);
@@ -70,6 +73,7 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
     case '/time.gif': {
       const q = req.query === '' ? NO_QUERY : parseStreamQuery(req.query);
       if (typeof q === 'string') return BAD_PARAM[q];
+      if (q.seconds !== null) return { kind: 'finite', face: q.face, seconds: q.seconds };
       const mode = q.mode ?? (isWebKitEngine(req.userAgent) ? 'multipart' : 'gif');
       if (q.face === DEFAULT_FACE) return mode === 'gif' ? UTC_GIF : UTC_MULTIPART;
       return { kind: 'stream', face: q.face, mode };
@@ -94,18 +98,21 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
 }
 
 /** A query parameter with a value we do not accept: answered 400 naming it. */
-export type BadParam = 'tz' | 'h12' | 'stream';
+export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds';
 
 export interface StreamQuery {
   face: FaceOptions;
   /** Forced by `stream=`; null: chosen by User-Agent. */
   mode: StreamMode | null;
+  /** `seconds=N`: a finite GIF of N seconds instead of a stream. */
+  seconds: number | null;
 }
 
-const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null };
+const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null, seconds: null };
 
 /**
- * `tz=Europe/Berlin` (also `%2F`), `h12=1|true|0|false` (bare `h12` = on), `stream=gif|multipart`. Unknown
+ * `tz=Europe/Berlin` (also `%2F`), `h12=1|true|0|false` (bare `h12` = on), `stream=gif|multipart`,
+ * `seconds=1..3600` (a finite GIF). Unknown
  * parameters are ignored (the page adds `r=` to defeat caches); a bad value of a known one is named.
  * The default face is returned as DEFAULT_FACE itself.
  */
@@ -113,6 +120,7 @@ export function parseStreamQuery(query: string): StreamQuery | BadParam {
   let tz: string | null = null;
   let hour12 = false;
   let mode: StreamMode | null = null;
+  let seconds: number | null = null;
   for (const part of query.split('&', 8)) {
     const eq = part.indexOf('=');
     const k = eq < 0 ? part : part.slice(0, eq);
@@ -133,8 +141,12 @@ export function parseStreamQuery(query: string): StreamQuery | BadParam {
     } else if (k === 'stream') {
       if (v === 'gif' || v === 'multipart') mode = v;
       else return 'stream';
+    } else if (k === 'seconds') {
+      const n = /^[1-9]\d{0,3}$/.test(v) ? Number(v) : 0;
+      if (n < 1 || n > MAX_FINITE_SECONDS) return 'seconds';
+      seconds = n;
     }
   }
   const face = (tz === null || tz === DEFAULT_FACE.tz) && hour12 === DEFAULT_FACE.hour12 ? DEFAULT_FACE : { ...DEFAULT_FACE, tz: tz ?? DEFAULT_FACE.tz, hour12 };
-  return { face, mode };
+  return { face, mode, seconds };
 }

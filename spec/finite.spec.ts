@@ -1,0 +1,99 @@
+// `/time.gif?seconds=N`: a complete GIF from the request's second with real 1 s delays and a Content-Length, for
+// image proxies and e-mail; one encoding per (face, second, N) shared by every request of that second, a bounded
+// encoding budget per second, bad values answered 400 naming the parameter; over HTTP/1 and HTTP/2.
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RawClient, drainAll, startTest } from './wire.js';
+import { cliDecoders, decodeGifuct, firstDifference, rgbaToRgb } from './decoders.js';
+import { faceRgba, h2Session, makeCert, secondsShown, type CertFiles } from './helpers.js';
+import { OPENSSL_MISSING, specIf, toolPresent } from './tools.js';
+import { DEFAULT_FACE, faceSize } from '../lib/face.js';
+import { FINITE_FRAMES_PER_SECOND } from '../lib/limits.js';
+
+let now = 1_796_160_000_250;
+const clock = { now: () => now, manualClock: true };
+const second = (): number => Math.floor(now / 1000);
+
+async function get(port: number, target: string, method = 'GET'): Promise<{ status: number; head: string; body: Buffer }> {
+  const c = await RawClient.open(port);
+  c.send(`${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  await c.untilClosed();
+  return { status: c.status, head: c.data.toString('latin1', 0, c.headEnd), body: c.data.subarray(c.headEnd) };
+}
+
+test('finite :: ?seconds=5 is five frames from the request second, 1 s apart, with its Content-Length; decoders agree', async () => {
+  const { port } = await startTest([], clock);
+  const r = await get(port, '/time.gif?seconds=5');
+  assert.is(r.status, 200);
+  assert.match(r.head, 'Content-Type: image/gif\r\n');
+  assert.match(r.head, `Content-Length: ${r.body.length}\r\n`);
+  assert.match(r.head, 'Cache-Control: no-cache, no-store, no-transform\r\n');
+  assert.equal(secondsShown(r.body, second() - 2, second() + 10), [0, 1, 2, 3, 4].map((k) => second() + k), 'the keyframe of the request second, then one second per frame');
+  const g = decodeGifuct(r.body);
+  assert.equal(g.frames.map((f) => f.delayCs), [100, 100, 100, 100, 100], 'real one-second delays');
+  assert.is(r.body[r.body.length - 1], 0x3b, 'a complete GIF');
+  assert.not.ok(r.body.includes(Buffer.from('NETSCAPE2.0')), 'no loop: it stays on its last second');
+  const { width, height } = faceSize(DEFAULT_FACE);
+  for (const d of cliDecoders()) {
+    if (!toolPresent(d.missing, d.name)) continue;
+    const last = d.decodeRgb(r.body, width, height).at(-1)!;
+    assert.is(firstDifference(last, rgbaToRgb(faceRgba(second() + 4))), -1, `${d.name}: the last frame is the fifth second`);
+  }
+  const head = await get(port, '/time.gif?seconds=5', 'HEAD');
+  assert.match(head.head, `Content-Length: ${r.body.length}\r\n`);
+  assert.is(head.body.length, 0, 'HEAD: no body');
+  await drainAll();
+});
+
+test('finite :: bad values of seconds are 400 naming the parameter', async () => {
+  const { port } = await startTest([], clock);
+  for (const v of ['0', '3601', 'abc', '1.5', '-1', '', '05', '99999']) {
+    const r = await get(port, `/time.gif?seconds=${v}`);
+    assert.is(r.status, 400, `seconds=${v}`);
+    assert.match(r.body.toString(), 'seconds: use a whole number from 1 to 3600');
+  }
+  await drainAll();
+});
+
+test('finite :: one encoding per (face, second, N), shared; past the per-second budget 503; a new second starts afresh', async () => {
+  const { inst, port } = await startTest([], clock);
+  const a = await get(port, '/time.gif?seconds=3600');
+  const b = await get(port, '/time.gif?seconds=3600');
+  assert.is(a.status, 200);
+  assert.ok(a.body.equals(b.body), 'the same bytes');
+  assert.is(inst.app.metrics.rejects.get('finite-budget') ?? 0, 0, 'the second request cost no encoding');
+  const over = await get(port, '/time.gif?seconds=2');
+  assert.is(over.status, 503, `a further ${2} frames pass the budget of ${FINITE_FRAMES_PER_SECOND}`);
+  assert.match(over.head, 'Retry-After: ');
+  assert.is(inst.app.metrics.rejects.get('finite-budget'), 1);
+  now += 1000;
+  const next = await get(port, '/time.gif?seconds=2');
+  assert.is(next.status, 200, 'the next second has its own budget');
+  assert.equal(secondsShown(next.body, second() - 1, second() + 3), [second(), second() + 1]);
+  await drainAll();
+});
+
+let cert: CertFiles | null = null;
+specIf(OPENSSL_MISSING, 'finite :: over HTTP/2: the same bytes with content-length', async () => {
+  cert ??= makeCert(['localhost']);
+  const { inst, port } = await startTest(['--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key], clock);
+  const tlsPort = (inst.listeners.find((l) => l.tls)!.server.address() as { port: number }).port;
+  const h1 = await get(port, '/time.gif?seconds=3&tz=Asia/Tokyo');
+  const s = await h2Session(tlsPort);
+  const st = s.request({ ':path': '/time.gif?seconds=3&tz=Asia/Tokyo', ':authority': 'localhost' });
+  let headers: Record<string, unknown> = {};
+  st.on('response', (h) => (headers = h));
+  const chunks: Buffer[] = [];
+  st.on('data', (d: Buffer) => chunks.push(d));
+  await new Promise((r) => st.once('end', r));
+  const body = Buffer.concat(chunks);
+  assert.is(headers[':status'], 200);
+  assert.is(headers['content-length'], String(body.length));
+  assert.ok(body.equals(h1.body), 'the same GIF over HTTP/1 and HTTP/2');
+  s.destroy();
+  await drainAll();
+});
+
+test.after(() => cert?.remove());
+test.run();
