@@ -178,16 +178,20 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
     stream.end(body);
     return;
   }
+  // 503 with the tiny grey GIF (full server, or the finite-GIF budget spent): an <img> still shows something.
+  const busy = (): void => {
+    const b = app.responses.body('busy');
+    const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
+    for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
+    app.metrics.response(503);
+    stream.respond(h);
+    stream.end(b.body);
+    log(503, b.body.length);
+  };
   if (r.kind === 'finite') {
     const f = app.finiteGif(r.face, r.seconds);
     if (f === null) {
-      const b = app.responses.body('busy');
-      const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
-      for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
-      app.metrics.response(503);
-      stream.respond(h);
-      stream.end(b.body);
-      log(503, b.body.length);
+      busy();
       return;
     }
     const h: Record<string, string> = { ':status': '200', 'content-type': 'image/gif', 'content-length': String(f.body.length), 'x-content-type-options': 'nosniff' };
@@ -211,13 +215,7 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
   }
   const v = app.openViewer(stream, TRANSPORT.H2, r.face, r.mode, si.key, si.remote);
   if (typeof v === 'string') {
-    const b = app.responses.body('busy');
-    const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
-    for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
-    app.metrics.response(503);
-    stream.respond(h);
-    stream.end(b.body);
-    log(503, b.body.length);
+    busy();
     return;
   }
   app.metrics.response(200);
