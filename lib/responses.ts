@@ -55,6 +55,7 @@ function bodies(): Record<CannedName, Body> {
     'bad-h12': { status: 400, contentType: TEXT, body: 'h12: use 1, true, 0 or false\n' },
     'bad-stream': { status: 400, contentType: TEXT, body: 'stream: use gif or multipart\n' },
     'bad-seconds': { status: 400, contentType: TEXT, body: 'seconds: use a whole number from 1 to 3600\n' },
+    'bad-scale': { status: 400, contentType: TEXT, body: 'scale: use a whole number from 1 to 8\n' },
     'redirect-https': { status: 308, contentType: TEXT, body: 'use https\n' },
     'busy': {
       status: 503,

@@ -1,7 +1,7 @@
 // Path → what to answer. Pure and transport-agnostic: HTTP/1 (conn.ts) and HTTP/2 (http2.ts) both ask
 // `route()` and carry out the answer their own way. Junk ends here cheaply: a name from the canned set.
 
-import { canonicalTimeZone, DEFAULT_FACE, type FaceOptions } from './face.js';
+import { canonicalTimeZone, DEFAULT_FACE, MAX_SCALE, MIN_SCALE, type FaceOptions } from './face.js';
 import { isWebKitEngine } from './multipart.js';
 import { MAX_FINITE_SECONDS } from './limits.js';
 
@@ -24,7 +24,7 @@ export type StreamMode = 'gif' | 'multipart';
 
 /** Names of canned answers (see responses.ts). */
 export type CannedName =
-  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds'
+  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds' | 'bad-scale'
   | 'redirect-https' | 'busy' | 'favicon';
 
 export type Route =
@@ -51,6 +51,7 @@ const BAD_PARAM: Record<BadParam, Route> = {
   h12: canned('bad-h12', 400, 'bad-h12'),
   stream: canned('bad-stream', 400, 'bad-stream'),
   seconds: canned('bad-seconds', 400, 'bad-seconds'),
+  scale: canned('bad-scale', 400, 'bad-scale'),
 };
 const PAGE = canned('page', 200);
 const ROBOTS = canned('robots', 200);
@@ -98,7 +99,7 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
 }
 
 /** A query parameter with a value we do not accept: answered 400 naming it. */
-export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds';
+export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds' | 'scale';
 
 export interface StreamQuery {
   face: FaceOptions;
@@ -112,7 +113,7 @@ const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null, seconds: null };
 
 /**
  * `tz=Europe/Berlin` (also `%2F`), `h12=1|true|0|false` (bare `h12` = on), `stream=gif|multipart`,
- * `seconds=1..3600` (a finite GIF). Unknown
+ * `seconds=1..3600` (a finite GIF), `scale=1..8` (pixel size of the digits). Unknown
  * parameters are ignored (the page adds `r=` to defeat caches); a bad value of a known one is named.
  * The default face is returned as DEFAULT_FACE itself.
  */
@@ -121,6 +122,7 @@ export function parseStreamQuery(query: string): StreamQuery | BadParam {
   let hour12 = false;
   let mode: StreamMode | null = null;
   let seconds: number | null = null;
+  let scale = DEFAULT_FACE.scale;
   for (const part of query.split('&', 8)) {
     const eq = part.indexOf('=');
     const k = eq < 0 ? part : part.slice(0, eq);
@@ -141,12 +143,19 @@ export function parseStreamQuery(query: string): StreamQuery | BadParam {
     } else if (k === 'stream') {
       if (v === 'gif' || v === 'multipart') mode = v;
       else return 'stream';
+    } else if (k === 'scale') {
+      const n = v.length === 1 ? v.charCodeAt(0) - 0x30 : 0;
+      if (n < MIN_SCALE || n > MAX_SCALE) return 'scale';
+      scale = n;
     } else if (k === 'seconds') {
       const n = /^[1-9]\d{0,3}$/.test(v) ? Number(v) : 0;
       if (n < 1 || n > MAX_FINITE_SECONDS) return 'seconds';
       seconds = n;
     }
   }
-  const face = (tz === null || tz === DEFAULT_FACE.tz) && hour12 === DEFAULT_FACE.hour12 ? DEFAULT_FACE : { ...DEFAULT_FACE, tz: tz ?? DEFAULT_FACE.tz, hour12 };
+  const face =
+    (tz === null || tz === DEFAULT_FACE.tz) && hour12 === DEFAULT_FACE.hour12 && scale === DEFAULT_FACE.scale
+      ? DEFAULT_FACE
+      : { ...DEFAULT_FACE, tz: tz ?? DEFAULT_FACE.tz, hour12, scale };
   return { face, mode, seconds };
 }

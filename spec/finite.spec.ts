@@ -10,6 +10,7 @@ import { faceRgba, h2Session, makeCert, secondsShown, type CertFiles } from './h
 import { OPENSSL_MISSING, specIf, toolPresent } from './tools.js';
 import { DEFAULT_FACE, faceSize } from '../lib/face.js';
 import { FINITE_FRAMES_PER_SECOND } from '../lib/limits.js';
+import { renderFiniteGif } from '../lib/render.js';
 
 let now = 1_796_160_000_250;
 const clock = { now: () => now, manualClock: true };
@@ -71,6 +72,18 @@ test('finite :: one encoding per (face, second, N), shared; past the per-second 
   const next = await get(port, '/time.gif?seconds=2');
   assert.is(next.status, 200, 'the next second has its own budget');
   assert.equal(secondsShown(next.body, second() - 1, second() + 3), [second(), second() + 1]);
+  await drainAll();
+});
+
+test('finite :: scale=N on the URL gives render’s pixels at that scale; bad scales are 400', async () => {
+  const { port } = await startTest([], clock);
+  const r = await get(port, '/time.gif?seconds=2&scale=5&tz=Asia/Tokyo');
+  assert.is(r.status, 200);
+  const face = { tz: 'Asia/Tokyo', hour12: false, scale: 5 };
+  const g = decodeGifuct(r.body);
+  assert.equal([g.width, g.height], [faceSize(face).width, faceSize(face).height]);
+  assert.ok(Buffer.from(renderFiniteGif(second(), 2, face)).equals(r.body), 'byte for byte what `render --scale 5 --tz Asia/Tokyo` writes');
+  for (const v of ['0', '9', '10', 'x', '']) assert.is((await get(port, `/time.gif?scale=${v}`)).status, 400, `scale=${v}`);
   await drainAll();
 });
 
