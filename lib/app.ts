@@ -341,8 +341,8 @@ export class App {
       : null;
     if (reason !== null) return this.refuse(reason, remote);
     // Zone slots: one address may watch only a few distinct non-default faces, so it cannot take every channel.
-    const chKey = face === DEFAULT_FACE ? '' : faceKey(face);
-    const counted = chKey !== '' && chKey !== DEFAULT_KEY;
+    const chKey = face === DEFAULT_FACE ? DEFAULT_KEY : faceKey(face);
+    const counted = chKey !== DEFAULT_KEY;
     const held = counted ? this.peerChannels.get(key) : undefined;
     if (held !== undefined && !held.has(chKey) && held.size >= MAX_CHANNELS_PER_IP) return this.refuse('channels-per-ip', remote);
     if (!this.peers.openStream(key)) return this.refuse('streams-per-ip', remote);
@@ -424,13 +424,13 @@ export class App {
         max_connections: this.maxConnections,
         memory_limit_bytes: this.memoryLimitBytes,
         blocklist_ranges: this.lists.blocklist.size,
-        rss_bytes: this.rssBytes,
         memory_held_estimate_bytes: this.memoryHeldBytes,
         max_channels: MAX_CHANNELS,
         peers_watching_zones: this.peerChannels.size,
       },
       byTransport,
       { gif: this.viewers - this.multipartViewers, multipart: this.multipartViewers },
+      this.rssBytes,
     );
   }
 

@@ -8,7 +8,7 @@
 // Multipart viewers (WebKit, multipart.ts) get a third shared Buffer, part(t): the prologue, keyframe(t), the
 // trailer and the next part's head; they are kept in their own list, so the fan-out loop stays one loop.
 
-import { encodePrologue, minCodeSizeFor } from '../encoder/gif.js';
+import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
 import { faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
 import { STREAM_DELAY_CS } from './limits.js';
@@ -16,7 +16,7 @@ import type { Viewer } from './viewer.js';
 import type { StreamMode } from './routes.js';
 import { CLOSE_DELIMITER, FIRST_PART_HEAD, NEXT_PART_HEAD } from './multipart.js';
 
-const GIF_TRAILER = Buffer.from([0x3b]);
+const GIF_TRAILER = Buffer.from([GIF.TRAILER]);
 
 const asBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
@@ -35,6 +35,7 @@ export class Frames implements FrameSource {
   readonly parts: FrameSource;
   private key: Buffer | null = null;
   private partBuf: Buffer | null = null;
+  private lastPartBuf: Buffer | null = null;
   private readonly opts: DeltaOptions;
   private readonly prologue: Buffer;
 
@@ -68,7 +69,9 @@ export class Frames implements FrameSource {
 
   /** The last bytes of a deliberately ended stream: the trailer, or for multipart this second again and the close delimiter. */
   ending(mode: StreamMode): Buffer {
-    return mode === 'gif' ? GIF_TRAILER : Buffer.concat([this.prologue, this.keyframe, GIF_TRAILER, CLOSE_DELIMITER]);
+    if (mode === 'gif') return GIF_TRAILER;
+    // Shared like every other byte: a shutdown ends thousands of multipart viewers in the same second.
+    return (this.lastPartBuf ??= Buffer.concat([this.prologue, this.keyframe, GIF_TRAILER, CLOSE_DELIMITER]));
   }
 }
 

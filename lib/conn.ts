@@ -179,27 +179,11 @@ export class H1Conn {
     }
     if (r.kind === 'finite') {
       const f = app.finiteGif(r.face, r.seconds);
-      if (f === null) {
-        const busy = app.responses.get('busy', false, false);
-        app.metrics.response(503);
-        this.logRequest(p, 503, busy);
-        this.endWith(busy);
-        return false;
-      }
+      if (f === null) return this.answerBusy(p);
       const head = app.finiteHead(f, keepAlive);
       app.metrics.response(200);
       this.logRequest(p, 200, head, isHead ? 0 : f.body.length);
-      // Head and the shared body in one system call, nothing copied per request.
-      this.socket.cork();
-      this.socket.write(head);
-      if (!isHead) this.socket.write(f.body);
-      this.socket.uncork();
-      if (keepAlive) {
-        this.deadlineMs = app.now() + KEEPALIVE_IDLE_MS;
-        return true;
-      }
-      this.endWith(null);
-      return false;
+      return this.reply(head, keepAlive, isHead ? null : f.body);
     }
     if (r.kind === 'metrics') {
       const buf = app.metricsResponse(keepAlive, isHead);
@@ -217,13 +201,7 @@ export class H1Conn {
     }
     this.saveRequest(p);
     const v = app.openViewer(this.socket, this.transport, r.face, r.mode, this.key, this.remote);
-    if (typeof v === 'string') {
-      app.metrics.response(503);
-      const busy = app.responses.get('busy', false, false);
-      this.logRequest(p, 503, busy);
-      this.endWith(busy);
-      return false;
-    }
+    if (typeof v === 'string') return this.answerBusy(p);
     this.viewer = v;
     v.evict = this.evict;
     this.state = STATE.STREAM;
@@ -235,10 +213,23 @@ export class H1Conn {
     return false;
   }
 
-  private reply(buf: Buffer, keepAlive: boolean): boolean {
-    this.pipelineBytes = this.trailing ? this.pipelineBytes + buf.length : 0;
+  /** 503 + Retry-After with the tiny grey GIF (an <img> still shows something), then close. */
+  private answerBusy(p: RequestParser): boolean {
+    const busy = this.app.responses.get('busy', false, false);
+    this.app.metrics.response(503);
+    this.logRequest(p, 503, busy);
+    this.endWith(busy);
+    return false;
+  }
+
+  /**
+   * Send an answer: `head` alone (a canned Buffer), or `head` and a shared `body` (a finite GIF) corked into one
+   * write, nothing copied per request. Counts toward the pipeline bound when more requests were already waiting.
+   */
+  private reply(head: Buffer, keepAlive: boolean, body: Buffer | null = null): boolean {
+    this.pipelineBytes = this.trailing ? this.pipelineBytes + head.length + (body?.length ?? 0) : 0;
     if (keepAlive) {
-      this.socket.write(buf);
+      this.send(head, body);
       this.deadlineMs = this.app.now() + KEEPALIVE_IDLE_MS;
       return true;
     }
@@ -248,11 +239,26 @@ export class H1Conn {
     // A connection's first answer only (a connection-per-request flood): after several, the peer may not be reading,
     // and a FIN would leave the kernel holding the answers for it; endWith's linger resets such a peer.
     if (this.transport === TRANSPORT.H1 && this.requests === 1 && !this.trailing && !this.parser!.hasBody) {
-      this.socket.write(buf);
+      this.send(head, body);
       if (this.socket.writableLength === 0) this.close('done');
       else this.endWith(null);
-    } else this.endWith(buf);
+    } else if (body === null) this.endWith(head);
+    else {
+      this.send(head, body);
+      this.endWith(null);
+    }
     return false;
+  }
+
+  private send(head: Buffer, body: Buffer | null): void {
+    if (body === null) {
+      this.socket.write(head);
+      return;
+    }
+    this.socket.cork();
+    this.socket.write(head);
+    this.socket.write(body);
+    this.socket.uncork();
   }
 
   /**

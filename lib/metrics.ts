@@ -82,7 +82,7 @@ export class Metrics {
   }
 
   /** Prometheus text. `gauges` are sampled by the caller (viewers by transport, channels, peers). */
-  render(gauges: Record<string, number>, viewersByTransport: Record<string, number>, viewersByMode: Record<string, number>): string {
+  render(gauges: Record<string, number>, viewersByTransport: Record<string, number>, viewersByMode: Record<string, number>, rssBytes: number): string {
     const out: string[] = [];
     const metric = (name: string, type: string, help: string, lines: string[]): void => {
       out.push(`# HELP timegif_${name} ${help}`, `# TYPE timegif_${name} ${type}`, ...lines);
@@ -136,9 +136,9 @@ export class Metrics {
     one('event_loop_delay_p50_seconds', 'gauge', 'Event-loop delay since start, median.', delay(ld.percentile(50)));
     one('event_loop_delay_p99_seconds', 'gauge', 'Event-loop delay since start, 99th percentile.', delay(ld.percentile(99)));
     one('event_loop_delay_max_seconds', 'gauge', 'Event-loop delay since start, largest.', delay(ld.max));
-    one('resident_memory_bytes', 'gauge', 'Resident set size (as of the last tick).', gauges.rss_bytes ?? 0);
+    one('resident_memory_bytes', 'gauge', 'Resident set size (as of the last tick).', rssBytes);
     one('heap_used_bytes', 'gauge', 'V8 heap in use.', getHeapStatistics().used_heap_size);
-    for (const [name, v] of Object.entries(gauges)) if (name !== 'rss_bytes') one(name, 'gauge', GAUGE_HELP[name] ?? `${name.replace(/_/g, ' ')}.`, v);
+    for (const [name, v] of Object.entries(gauges)) one(name, 'gauge', GAUGE_HELP[name] ?? `${name.replace(/_/g, ' ')}.`, v);
     return out.join('\n') + '\n';
   }
 }

@@ -11,6 +11,7 @@ import { ConfigError } from './errors.js';
 
 /** A handshake must finish within this, from accept (slow or stuck handshakes hold a descriptor and ~30 KB). */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Offered to clients in this order of preference. */
 export const ALPN = ['h2', 'http/1.1'];
 
 /** Read and check a certificate/key pair; throws ConfigError naming the file. */
@@ -79,7 +80,7 @@ export class TlsTerminator {
       this.onReject('no-sni');
       return undefined;
     }
-    return protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+    return ALPN.find((a) => protocols.includes(a));
   };
 
   /**

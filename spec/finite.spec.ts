@@ -87,6 +87,18 @@ test('finite :: scale=N on the URL gives render’s pixels at that scale; bad sc
   await drainAll();
 });
 
+test('finite :: pipelined finite GIFs count toward the pipeline bound (an hour each is past it)', async () => {
+  const { port } = await startTest([], clock);
+  const c = await RawClient.open(port);
+  c.send('GET /time.gif?seconds=3600 HTTP/1.1\r\nHost: localhost\r\n\r\n'.repeat(3));
+  await c.untilClosed();
+  const heads = c.text.match(/HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\n/g) ?? [];
+  assert.is(heads.length, 2, 'the answer past the bound is the last');
+  assert.match(heads[0]!, 'Connection: keep-alive');
+  assert.match(heads[1]!, 'Connection: close');
+  await drainAll();
+});
+
 let cert: CertFiles | null = null;
 specIf(OPENSSL_MISSING, 'finite :: over HTTP/2: the same bytes with content-length', async () => {
   cert ??= makeCert(['localhost']);
