@@ -6,11 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RawClient, drainAll, startTest } from './wire.js';
-import { GifStreamSplitter, nowSecond, secondsShown, sleep, waitFor } from './helpers.js';
+import { GifStreamSplitter, freePort, nowSecond, secondsShown, sleep, waitFor } from './helpers.js';
 import { commandMissing, specIf } from './tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'timegif-haproxy-'));
@@ -27,15 +27,6 @@ function serverStates(sock: string): Promise<Map<string, string>> {
       resolve(new Map(rows.map((l) => l.split(',')).map((f) => [f[1]!, f[17]!])));
     });
     c.write('show stat\n');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const p = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(p));
-    });
   });
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
-import type { Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { connect as tlsConnectRaw, type TLSSocket } from 'node:tls';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type Settings } from 'node:http2';
 import { start, type Instance, type StartOptions } from '../lib/start.js';
@@ -62,6 +62,18 @@ export async function startServer(extra: string[] = [], cert: CertFiles | null =
   const https = inst.listeners.find((l) => l.tls)?.url ?? null;
   const port = (u: string | null): number => (u === null ? 0 : Number(new URL(u).port));
   return { inst, http, https, httpPort: port(http), httpsPort: port(https) };
+}
+
+/** A port nothing listens on now (for programs that must be told one: haproxy, WebKitWebDriver). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
 }
 
 // ---- waiting ----------------------------------------------------------------------------------------------

@@ -6,12 +6,11 @@
 // A tab never waits for the window `load` event: a page with an endless <img> never fires it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { request } from 'undici';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import { filesMissing } from '../tools.js';
-import { crop, decodePng, sleep, type Rgba } from '../helpers.js';
+import { crop, decodePng, freePort, sleep, type Rgba } from '../helpers.js';
 
 export interface Tab {
   /** Navigate; resolves once the document is parsed (never waits for `load`). */
@@ -88,17 +87,6 @@ async function launchFirefox(): Promise<Browser> {
 }
 
 // ---- WebKitGTK over classic WebDriver ----------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
 
 /** An Xvfb server on a free display (it names the display on fd 3). */
 function startXvfb(): Promise<{ display: string; proc: ChildProcess }> {
