@@ -1,4 +1,4 @@
-// A channel is one distinct rendering (time zone, 12/24 h, scale) and the viewers watching it.
+// A channel is one distinct rendering (time zone, 12/24 h, scale, theme) and the viewers watching it.
 //
 // Each second a channel holds two shared encodings of that second: delta(t), only the rectangle that
 // changed since t-1 with unchanged pixels transparent, built before the second starts (prepare), and
@@ -10,7 +10,7 @@
 
 import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
-import { faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
+import { faceKey, faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
 import { STREAM_DELAY_CS } from './limits.js';
 import type { Viewer } from './viewer.js';
 import type { StreamMode } from './routes.js';
@@ -94,11 +94,12 @@ export class Channel {
     this.face = face;
     this.key = key;
     const { width, height } = faceSize(face);
-    this.prologue = asBuffer(encodePrologue({ width, height, palette: PALETTE }));
+    const palette = paletteFor(face);
+    this.prologue = asBuffer(encodePrologue({ width, height, palette }));
     this.delta = {
       width,
       height,
-      minCodeSize: minCodeSizeFor(PALETTE.length / 3),
+      minCodeSize: minCodeSizeFor(palette.length / 3),
       transparentIndex: TRANSPARENT_INDEX,
       delayCs: STREAM_DELAY_CS,
     };

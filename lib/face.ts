@@ -5,13 +5,17 @@
 //
 // The time is drawn at `scale`; the AM/PM marker and the zone label at one step smaller, bottom-aligned with
 // the digits, the label in a dimmer colour. Everything whose content changes with the instant (digits, AM/PM,
-// the zone's offset) has a fixed width, so the canvas size depends on the options only. The UTC zone is
-// labelled "UTC"; every other zone by its current offset, "UTC+05:30", which changes with DST.
+// the zone's offset) has a fixed width, and every zone is labelled by its current offset ("UTC+00:00",
+// "UTC+05:30", which changes with DST), so the canvas size depends on scale and 12/24 h only, never on the
+// zone: an embedder can reserve the box.
 //
 // Four palette entries (minimum LZW code size 2): background, ink, dim ink, and a transparent index that is
-// never drawn, reserved for the unchanged pixels of delta frames.
+// never drawn, reserved for the unchanged pixels of delta frames. The theme picks the three colours.
 
 import { drawGlyph, drawText, glyphFor, GLYPH_HEIGHT, textWidth, type Glyph } from './font.js';
+
+export type Theme = 'dark' | 'light';
+export const THEMES: readonly Theme[] = ['dark', 'light'];
 
 export interface FaceOptions {
   /** IANA time zone, 'UTC' by default. */
@@ -19,9 +23,11 @@ export interface FaceOptions {
   hour12: boolean;
   /** Integer pixel scale of the digits, 1..8. */
   scale: number;
+  /** Light digits on a dark ground (the default) or dark digits on a light ground. */
+  theme?: Theme;
 }
 
-export const DEFAULT_FACE: FaceOptions = Object.freeze({ tz: 'UTC', hour12: false, scale: 3 });
+export const DEFAULT_FACE: FaceOptions = Object.freeze({ tz: 'UTC', hour12: false, scale: 3, theme: 'dark' });
 
 export const MIN_SCALE = 1;
 export const MAX_SCALE = 8;
@@ -36,12 +42,28 @@ const DIM = FACE_INDEX.DIM;
 export const TRANSPARENT_INDEX = 3;
 
 // prettier-ignore
-export const PALETTE: Uint8Array = Uint8Array.of(
-  0x12, 0x16, 0x1c, // background: near-black blue-grey
-  0xf2, 0xf0, 0xe6, // ink: warm white
-  0x7d, 0x8a, 0x99, // dim ink: the zone label
-  0xff, 0x00, 0xff, // transparent (never drawn; magenta so a mistake shows)
-);
+const PALETTES: Readonly<Record<Theme, Uint8Array>> = {
+  dark: Uint8Array.of(
+    0x12, 0x16, 0x1c, // background: near-black blue-grey
+    0xf2, 0xf0, 0xe6, // ink: warm white
+    0x7d, 0x8a, 0x99, // dim ink: the zone label
+    0xff, 0x00, 0xff, // transparent (never drawn; magenta so a mistake shows)
+  ),
+  light: Uint8Array.of(
+    0xf6, 0xf4, 0xee, // background: paper
+    0x16, 0x19, 0x1e, // ink: near-black
+    0x5c, 0x68, 0x75, // dim ink: the zone label (4.9:1 on the paper)
+    0xff, 0x00, 0xff,
+  ),
+};
+
+/** The dark theme's palette (the default face's). */
+export const PALETTE: Uint8Array = PALETTES.dark;
+
+/** The palette (RGB triples, four entries) a face is drawn with. */
+export function paletteFor(o: FaceOptions): Uint8Array {
+  return PALETTES[o.theme ?? 'dark'];
+}
 
 // ---- time zones -------------------------------------------------------------------------------------------
 
@@ -136,7 +158,7 @@ interface Layout {
   readonly labelX: number;
 }
 
-/** The zone label's widest form: every digit, '+' and '-' have one width, so this is every offset's width. */
+/** The zone label's shape: every digit, '+' and '-' have one width, so this is every offset's width. */
 const OFFSET_LABEL_SHAPE = 'UTC+00:00';
 const UTC_LABEL = 'UTC';
 
@@ -170,7 +192,7 @@ function layoutFor(o: FaceOptions): Layout {
     x = meridiemX + textWidth('AM', small);
   }
   const labelX = x + gap;
-  x = labelX + textWidth(zone === 'UTC' ? UTC_LABEL : OFFSET_LABEL_SHAPE, small);
+  x = labelX + textWidth(OFFSET_LABEL_SHAPE, small);
   const layout: Layout = {
     zone,
     hour12: o.hour12,
@@ -189,15 +211,15 @@ function layoutFor(o: FaceOptions): Layout {
   return layout;
 }
 
-/** Canvas size for these options; the same for every instant. */
+/** Canvas size for these options; the same for every instant and every zone. */
 export function faceSize(o: FaceOptions): { width: number; height: number } {
   const l = layoutFor(o);
   return { width: l.width, height: l.height };
 }
 
-/** Canonical key of a distinct rendering, e.g. 'UTC/24/3' or 'Asia/Calcutta/12/2'. */
+/** Canonical key of a distinct rendering, e.g. 'UTC/24/3/dark' or 'Asia/Calcutta/12/2/light'. */
 export function faceKey(o: FaceOptions): string {
-  return `${canonicalTimeZone(o.tz) ?? o.tz}/${o.hour12 ? 12 : 24}/${o.scale}`;
+  return `${canonicalTimeZone(o.tz) ?? o.tz}/${o.hour12 ? 12 : 24}/${o.scale}/${o.theme ?? 'dark'}`;
 }
 
 // ---- drawing ----------------------------------------------------------------------------------------------
@@ -244,13 +266,11 @@ export function renderFace(unixSeconds: number, o: FaceOptions, out?: Uint8Array
   const sy = l.smallY;
   if (l.hour12) drawText(out, w, l.meridiemX, sy, wall.hour < 12 ? 'AM' : 'PM', ss, INK);
   x = drawText(out, w, l.labelX, sy, UTC_LABEL, ss, DIM);
-  if (l.zone !== 'UTC') {
-    const off = wall.offset;
-    const abs = Math.floor(Math.abs(off) / 60);
-    x = drawGlyph(out, w, x, sy, off < 0 ? MINUS : PLUS, ss, DIM);
-    x = drawPair(out, w, x, sy, Math.floor(abs / 60), ss, DIM, false);
-    x = drawGlyph(out, w, x, sy, COLON, ss, DIM);
-    drawPair(out, w, x, sy, abs % 60, ss, DIM, false);
-  }
+  const off = wall.offset;
+  const abs = Math.floor(Math.abs(off) / 60);
+  x = drawGlyph(out, w, x, sy, off < 0 ? MINUS : PLUS, ss, DIM);
+  x = drawPair(out, w, x, sy, Math.floor(abs / 60), ss, DIM, false);
+  x = drawGlyph(out, w, x, sy, COLON, ss, DIM);
+  drawPair(out, w, x, sy, abs % 60, ss, DIM, false);
   return out;
 }

@@ -8,6 +8,7 @@ import {
   faceKey,
   faceSize,
   PALETTE,
+  paletteFor,
   renderFace,
   TRANSPARENT_INDEX,
   type FaceOptions,
@@ -119,13 +120,13 @@ function read(unixSeconds: number, o: FaceOptions): { time: string; label: strin
 
 // ---- specs ------------------------------------------------------------------------------------------------
 
-test('face :: reads HH:MM:SS and the UTC label at a known instant, at every scale', () => {
+test('face :: reads HH:MM:SS and the UTC+00:00 label at a known instant, at every scale', () => {
   for (let scale = 1; scale <= 8; scale++) {
-    assert.equal(read(at('2026-11-21T12:34:56Z'), face('UTC', false, scale)), { time: '12:34:56', label: 'UTC' }, `scale ${scale}`);
+    assert.equal(read(at('2026-11-21T12:34:56Z'), face('UTC', false, scale)), { time: '12:34:56', label: 'UTC+00:00' }, `scale ${scale}`);
   }
-  assert.equal(read(at('2026-11-21T09:08:07Z'), DEFAULT_FACE), { time: '09:08:07', label: 'UTC' });
-  assert.equal(read(at('1970-01-01T00:00:00Z'), DEFAULT_FACE), { time: '00:00:00', label: 'UTC' });
-  assert.equal(read(at('2026-12-31T23:59:59Z'), DEFAULT_FACE), { time: '23:59:59', label: 'UTC' });
+  assert.equal(read(at('2026-11-21T09:08:07Z'), DEFAULT_FACE), { time: '09:08:07', label: 'UTC+00:00' });
+  assert.equal(read(at('1970-01-01T00:00:00Z'), DEFAULT_FACE), { time: '00:00:00', label: 'UTC+00:00' });
+  assert.equal(read(at('2026-12-31T23:59:59Z'), DEFAULT_FACE), { time: '23:59:59', label: 'UTC+00:00' });
 });
 
 test('face :: a digit is drawn exactly as designed, in scale x scale blocks', () => {
@@ -158,7 +159,7 @@ test('face :: a digit is drawn exactly as designed, in scale x scale blocks', ()
   }
 });
 
-test('face :: canvas size depends on the options only', () => {
+test('face :: canvas size depends on scale and 12/24 h only, never on the zone or the instant', () => {
   const zones = ['UTC', 'Asia/Kolkata', 'America/New_York', 'Pacific/Chatham', 'America/St_Johns', 'Australia/Lord_Howe'];
   const start = at('2026-01-01T00:00:00Z');
   for (const tz of zones) {
@@ -183,7 +184,10 @@ test('face :: canvas size depends on the options only', () => {
   }
   const base = faceSize(face('UTC', false, 3));
   assert.ok(faceSize(face('UTC', true, 3)).width > base.width, 'AM/PM makes it wider');
-  assert.ok(faceSize(face('Asia/Kolkata', false, 3)).width > base.width, 'an offset label is wider than UTC');
+  for (const tz of zones) for (const h12 of [false, true]) for (let scale = 1; scale <= 8; scale++) {
+    assert.equal(faceSize(face(tz, h12, scale)), faceSize(face('UTC', h12, scale)), `${tz} ${h12 ? 12 : 24} h x${scale}: the size of UTC's`);
+    assert.equal(faceSize({ ...face(tz, h12, scale), theme: 'light' }), faceSize(face('UTC', h12, scale)), 'the theme does not change the size');
+  }
   assert.ok(faceSize(face('UTC', false, 4)).width > base.width, 'a larger scale is larger');
   assert.ok(faceSize(face('UTC', false, 4)).height > base.height, 'a larger scale is taller');
 });
@@ -288,11 +292,30 @@ test('face :: four palette entries, and the transparent one is never drawn', () 
 });
 
 test('face :: faceKey names one rendering', () => {
-  assert.is(faceKey(DEFAULT_FACE), `UTC/24/${DEFAULT_FACE.scale}`);
-  assert.is(faceKey(face('utc', false, 2)), 'UTC/24/2');
+  assert.is(faceKey(DEFAULT_FACE), `UTC/24/${DEFAULT_FACE.scale}/dark`);
+  assert.is(faceKey(face('utc', false, 2)), 'UTC/24/2/dark');
   assert.is(faceKey(face('Asia/Kolkata', true, 2)), faceKey(face('Asia/Calcutta', true, 2)));
-  const keys = new Set([face('UTC', false, 2), face('UTC', true, 2), face('UTC', false, 3), face('Asia/Kolkata', false, 2)].map(faceKey));
-  assert.is(keys.size, 4);
+  assert.is(faceKey({ ...face('UTC', false, 2), theme: 'dark' }), faceKey(face('UTC', false, 2)), 'no theme is the dark theme');
+  const keys = new Set(
+    [face('UTC', false, 2), face('UTC', true, 2), face('UTC', false, 3), face('Asia/Kolkata', false, 2), { ...face('UTC', false, 2), theme: 'light' as const }].map(faceKey),
+  );
+  assert.is(keys.size, 5);
+});
+
+test('face :: the light theme draws the same pixels in its own palette: dark ink on a light ground', () => {
+  const t = at('2026-11-21T12:34:56Z');
+  const dark = face('Asia/Kolkata', true, 2);
+  const light = { ...dark, theme: 'light' as const };
+  assert.equal(renderFace(t, light), renderFace(t, dark), 'the same palette indices');
+  const lum = (p: Uint8Array, i: number): number => 0.2126 * p[i * 3]! + 0.7152 * p[i * 3 + 1]! + 0.0722 * p[i * 3 + 2]!;
+  const pd = paletteFor(dark), pl = paletteFor(light);
+  assert.is(pd, PALETTE, 'dark is the default palette');
+  assert.ok(lum(pd, FACE_INDEX.INK) > lum(pd, FACE_INDEX.BACKGROUND) + 150, 'dark: light ink on a dark ground');
+  assert.ok(lum(pl, FACE_INDEX.INK) + 150 < lum(pl, FACE_INDEX.BACKGROUND), 'light: dark ink on a light ground');
+  for (const p of [pd, pl]) {
+    const dim = lum(p, FACE_INDEX.DIM);
+    assert.ok(dim > Math.min(lum(p, 0), lum(p, 1)) && dim < Math.max(lum(p, 0), lum(p, 1)), 'dim ink sits between ground and ink');
+  }
 });
 
 test.run();

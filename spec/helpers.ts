@@ -12,7 +12,7 @@ import { connect as tlsConnectRaw, type TLSSocket } from 'node:tls';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type Settings } from 'node:http2';
 import { start, type Instance, type StartOptions } from '../lib/start.js';
 import { parseArgs } from '../lib/config.js';
-import { DEFAULT_FACE, faceSize, PALETTE, renderFace, type FaceOptions } from '../lib/face.js';
+import { DEFAULT_FACE, faceSize, paletteFor, renderFace, type FaceOptions } from '../lib/face.js';
 import { decodeOmggif, firstDifference, indicesToRgba } from './decoders.js';
 
 // ---- certificates -----------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ function skipSubBlocks(b: Buffer, at: number): number {
 
 /** RGBA of the face at `second` as a decoder should show it (every pixel opaque). */
 export function faceRgba(second: number, face: FaceOptions = DEFAULT_FACE): Uint8Array {
-  return indicesToRgba(renderFace(second, face), PALETTE);
+  return indicesToRgba(renderFace(second, face), paletteFor(face));
 }
 
 /**
