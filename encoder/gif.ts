@@ -5,8 +5,9 @@
 // Why it is shaped like this: an endless stream is a prologue (header + screen + palette) followed by frames
 // that never end, so the prologue and each frame encode to separate byte arrays that a server writes as-is
 // and shares between viewers. `encodeGif` glues them into a finite file with the trailer. Only a global
-// colour table is ever written (one palette per stream); no interlacing; no NETSCAPE loop extension, because
-// a stream that ends should stay on its last frame rather than replay it.
+// colour table is ever written (one palette per stream); no interlacing. The NETSCAPE2.0 loop extension is
+// written only when asked for (`Screen.loop`): a stream, or a finite clock, that ends should stay on its last
+// frame rather than replay a past time.
 
 import { ByteWriter } from './bytes.js';
 import { writeLzwData } from './lzw.js';
@@ -28,6 +29,10 @@ export const GIF = {
   MAX_DIMENSION: 0xffff,
   MAX_COLORS: 256,
   MIN_COLORS: 2,
+  APPLICATION_LABEL: 0xff,
+  /** NETSCAPE2.0 looping application extension: identifier + authentication code, then one 3-byte sub-block. */
+  NETSCAPE_ID: 'NETSCAPE2.0',
+  NETSCAPE_LOOP_SUB_BLOCK: 1,
 } as const;
 
 export const DISPOSAL = { NONE: 0, KEEP: 1, BACKGROUND: 2, PREVIOUS: 3 } as const;
@@ -38,6 +43,8 @@ export interface Screen {
   /** RGB triplets, 2..256 colours */
   palette: Uint8Array;
   backgroundIndex?: number;
+  /** Write the NETSCAPE2.0 loop extension: 0 = repeat forever, N = repeat N more times. Absent: play once. */
+  loop?: number;
 }
 
 export interface FrameSpec {
@@ -118,6 +125,19 @@ export function writeColorTable(w: ByteWriter, palette: Uint8Array): void {
   for (let i = colors * 3; i < padded * 3; i++) w.byte(0);
 }
 
+/** NETSCAPE2.0 application extension: `loops` more plays after the first, 0 = forever. */
+export function writeLoopExt(w: ByteWriter, loops: number): void {
+  checkU16('loop count', loops, 0);
+  w.byte(GIF.EXTENSION_INTRODUCER);
+  w.byte(GIF.APPLICATION_LABEL);
+  w.byte(GIF.NETSCAPE_ID.length);
+  for (let i = 0; i < GIF.NETSCAPE_ID.length; i++) w.byte(GIF.NETSCAPE_ID.charCodeAt(i));
+  w.byte(3);
+  w.byte(GIF.NETSCAPE_LOOP_SUB_BLOCK);
+  w.u16le(loops);
+  w.byte(GIF.BLOCK_TERMINATOR);
+}
+
 export function writeGraphicControlExt(w: ByteWriter, delayCs: number, disposal: number, transparentIndex?: number): void {
   checkU16('delay (centiseconds)', delayCs, 0);
   if (!Number.isInteger(disposal) || disposal < DISPOSAL.NONE || disposal > DISPOSAL.PREVIOUS) {
@@ -165,9 +185,10 @@ function writePrologue(w: ByteWriter, s: Screen): void {
   writeHeader(w);
   writeLogicalScreenDescriptor(w, s);
   writeColorTable(w, s.palette);
+  if (s.loop !== undefined) writeLoopExt(w, s.loop);
 }
 
-/** Header + logical screen descriptor + global colour table: the bytes every stream starts with. */
+/** Header + logical screen descriptor + global colour table (+ the loop extension if asked): the bytes every stream starts with. */
 export function encodePrologue(s: Screen): Uint8Array {
   scratch.reset();
   writePrologue(scratch, s);

@@ -221,7 +221,7 @@ function finish(cfg: Config): Config {
 export function helpText(): string {
   const lines = [
     'Usage: timegif [serve] [options]',
-    '       timegif render --from ISO-8601 --seconds N [--tz ZONE] [--hour12] [--scale N] --out FILE|-',
+    '       timegif render --from ISO-8601 --seconds N [--tz ZONE] [--h12] [--scale N] [--theme dark|light] [--loop[=N]] --out FILE|-',
     '',
     'An endless animated GIF of the current time at /time.gif.',
     '',

@@ -3,45 +3,41 @@
 // second, but each with the real one-second delay, and no NETSCAPE loop extension, so a viewer that reaches
 // the end stays on the last second instead of jumping back in time.
 //
-//   timegif render --from ISO-8601 --seconds N [--tz ZONE] [--hour12] [--scale N] --out FILE|-
+//   timegif render --from ISO-8601 --seconds N [--tz ZONE] [--h12] [--scale N] [--theme dark|light] [--loop[=N]] --out FILE|-
 
 import { writeFile } from 'node:fs/promises';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
 import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
-import {
-  canonicalTimeZone,
-  DEFAULT_FACE,
-  faceSize,
-  MAX_SCALE,
-  MIN_SCALE,
-  PALETTE,
-  renderFace,
-  TRANSPARENT_INDEX,
-  type FaceOptions,
-} from './face.js';
+import { faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
 import { FINITE_DELAY_CS } from './limits.js';
+import { defaultFace, faceFlag, faceFlagsHelp } from './options.js';
 
 /** Longest finite GIF: one day of frames (a few MB). */
 export const MAX_RENDER_SECONDS = 86400;
 
-/** The GIF of `seconds` seconds starting at `fromUnixSeconds` (floored), one frame per second. */
-export function renderFiniteGif(fromUnixSeconds: number, seconds: number, o: FaceOptions): Uint8Array {
+/**
+ * The GIF of `seconds` seconds starting at `fromUnixSeconds` (floored), one frame per second. `loop`: write the
+ * NETSCAPE2.0 extension (0 = repeat forever, N = N more plays); absent, it plays once and stays on the last second.
+ */
+export function renderFiniteGif(fromUnixSeconds: number, seconds: number, o: FaceOptions, loop?: number): Uint8Array {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_RENDER_SECONDS) {
     throw new RangeError(`render: seconds must be an integer in 1..${MAX_RENDER_SECONDS}, got ${seconds}`);
   }
   const from = Math.floor(fromUnixSeconds);
   if (!Number.isFinite(from)) throw new RangeError(`render: not an instant: ${fromUnixSeconds}`);
   const { width, height } = faceSize(o);
+  const palette = paletteFor(o);
   const d: DeltaOptions = {
     width,
     height,
-    minCodeSize: minCodeSizeFor(PALETTE.length / 3),
+    minCodeSize: minCodeSizeFor(palette.length / 3),
     transparentIndex: TRANSPARENT_INDEX,
     delayCs: FINITE_DELAY_CS,
   };
   let prev: Uint8Array = renderFace(from, o);
   let cur: Uint8Array = new Uint8Array(prev.length);
-  const parts: Uint8Array[] = [encodePrologue({ width, height, palette: PALETTE }), encodeKeyframe(prev, d)];
+  const prologue = encodePrologue(loop === undefined ? { width, height, palette } : { width, height, palette, loop });
+  const parts: Uint8Array[] = [prologue, encodeKeyframe(prev, d)];
   for (let i = 1; i < seconds; i++) {
     renderFace(from + i, o, cur);
     parts.push(encodeDelta(prev, cur, d));
@@ -63,10 +59,12 @@ export function renderFiniteGif(fromUnixSeconds: number, seconds: number, o: Fac
 
 // ---- the command ------------------------------------------------------------------------------------------
 
-const USAGE = 'usage: timegif render --from ISO-8601 --seconds N [--tz ZONE] [--hour12] [--scale N] --out FILE|-';
+const USAGE = 'usage: timegif render --from ISO-8601 --seconds N [--tz ZONE] [--h12] [--scale N] [--theme dark|light] [--loop[=N]] --out FILE|-';
 
-const VALUE_FLAGS = ['--from', '--seconds', '--tz', '--scale', '--out'] as const;
+const VALUE_FLAGS = ['--from', '--seconds', '--out'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
+/** Most repeats `--loop=N` may ask for (the field is 16 bits). */
+const MAX_LOOP = 65535;
 
 class ArgError extends Error {}
 
@@ -100,33 +98,49 @@ interface RenderArgs {
   from: number;
   seconds: number;
   face: FaceOptions;
+  loop: number | undefined;
   out: string;
 }
 
 function parseRenderArgs(argv: string[]): RenderArgs {
   const values = new Map<ValueFlag, string>();
-  let hour12 = false;
+  const face = defaultFace();
+  const seen = new Set<string>();
+  let loop: number | undefined;
+  const once = (flag: string): void => {
+    if (seen.has(flag)) throw new ArgError(`${flag}: given more than once`);
+    seen.add(flag);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
     const name = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
-    if (name === '--hour12') {
-      if (eq > 0) throw new ArgError('--hour12: takes no value');
-      hour12 = true;
+    const inline = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : null;
+    const next = (flag: string): string => {
+      if (inline !== null) return inline;
+      const v = argv[++i];
+      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new ArgError(`${flag}: needs a value`);
+      return v;
+    };
+    if (name === '--loop') {
+      once(name);
+      loop = inline === null ? 0 : parseIntIn('--loop', inline, 1, MAX_LOOP);
+      continue;
+    }
+    const opt = faceFlag(name);
+    if (opt !== undefined) {
+      const flag = `--${opt.name}`;
+      once(flag);
+      const v = opt.bare !== null && inline === null ? opt.bare : next(flag);
+      if (!opt.set(face, v)) throw new ArgError(`${flag}: use ${opt.values}, got ${JSON.stringify(v.slice(0, 80))}`);
       continue;
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
       throw new ArgError(`${JSON.stringify(arg.slice(0, 80))}: unknown argument`);
     }
     const flag = name as ValueFlag;
-    if (values.has(flag)) throw new ArgError(`${flag}: given more than once`);
-    let value: string | undefined;
-    if (eq > 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[++i];
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new ArgError(`${flag}: needs a value`);
-    }
-    values.set(flag, value);
+    once(flag);
+    values.set(flag, next(flag));
   }
   for (const flag of ['--from', '--seconds', '--out'] as const) {
     if (!values.has(flag)) throw new ArgError(`${flag}: missing`);
@@ -137,13 +151,9 @@ function parseRenderArgs(argv: string[]): RenderArgs {
     throw new ArgError(`--from: not an ISO-8601 instant with a zone (like 2026-12-31T23:58:55Z): ${JSON.stringify(fromText.slice(0, 80))}`);
   }
   const seconds = parseIntIn('--seconds', values.get('--seconds')!, 1, MAX_RENDER_SECONDS);
-  const scale = values.has('--scale') ? parseIntIn('--scale', values.get('--scale')!, MIN_SCALE, MAX_SCALE) : DEFAULT_FACE.scale;
-  const tzText = values.get('--tz') ?? DEFAULT_FACE.tz;
-  const tz = canonicalTimeZone(tzText);
-  if (tz === null) throw new ArgError(`--tz: unknown time zone ${JSON.stringify(tzText.slice(0, 80))}`);
   const out = values.get('--out')!;
   if (out === '') throw new ArgError('--out: needs a file name or - for stdout');
-  return { from, seconds, face: { tz, hour12, scale }, out };
+  return { from, seconds, face, loop, out };
 }
 
 function writeStdout(bytes: Uint8Array): Promise<void> {
@@ -155,12 +165,11 @@ function writeStdout(bytes: Uint8Array): Promise<void> {
 /** `timegif render ...` (argv after 'render'). Exit code: 0 written, 2 bad arguments, 1 could not write. */
 const RENDER_HELP = `${USAGE}
 
-Writes a finite GIF of N seconds of the clock (a keyframe, then one delta per second, 1 s delays, no loop).
+Writes a finite GIF of N seconds of the clock (a keyframe, then one delta per second, 1 s delays). It plays once
+and stays on its last second unless --loop is given.
   --from ISO-8601    first second, with a zone: 2026-12-31T23:59:50Z or 2026-12-31T23:59:50+05:30
   --seconds N        frames, 1..${MAX_RENDER_SECONDS}
-  --tz ZONE          IANA time zone (default UTC)
-  --hour12           12-hour clock with AM/PM
-  --scale N          pixel scale of the digits, ${MIN_SCALE}..${MAX_SCALE} (default ${DEFAULT_FACE.scale})
+${faceFlagsHelp()}  --loop[=N]         repeat forever, or N more times (1..${MAX_LOOP}); the clock jumps back at each repeat
   --out FILE|-       where to write (- for stdout)
   --help             this text
 `;
@@ -178,7 +187,7 @@ export async function renderCommand(argv: string[]): Promise<number> {
     process.stderr.write(`timegif render: ${err.message}\n${USAGE}\n`);
     return 2;
   }
-  const gif = renderFiniteGif(args.from, args.seconds, args.face);
+  const gif = renderFiniteGif(args.from, args.seconds, args.face, args.loop);
   try {
     if (args.out === '-') await writeStdout(gif);
     else await writeFile(args.out, gif);

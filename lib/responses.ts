@@ -4,7 +4,8 @@
 import { buildHead, buildResponse, httpDate } from './canned.js';
 import { encodeGif } from '../encoder/gif.js';
 import { PAGE_HTML, ROBOTS_TXT } from './page.js';
-import { RETRY_AFTER_S } from './limits.js';
+import { MAX_FINITE_SECONDS, RETRY_AFTER_S } from './limits.js';
+import { faceOption, type FaceOption } from './options.js';
 import type { CannedName, StreamMode } from './routes.js';
 import { MULTIPART_CONTENT_TYPE } from './multipart.js';
 
@@ -42,6 +43,12 @@ function busyGif(): Uint8Array {
 const TEXT = 'text/plain; charset=utf-8';
 const NO_STORE: [string, string] = ['Cache-Control', 'no-store'];
 
+/** 400 for a bad value of a picture option: names it and its values, from the option table. */
+function badOption(name: FaceOption['name']): Body {
+  const o = faceOption(name)!;
+  return { status: 400, contentType: TEXT, body: `${o.name}: use ${o.values}\n` };
+}
+
 function bodies(): Record<CannedName, Body> {
   return {
     'page': { status: 200, contentType: 'text/html; charset=utf-8', body: PAGE_HTML, headers: [['Cache-Control', 'no-cache']] },
@@ -51,11 +58,12 @@ function bodies(): Record<CannedName, Body> {
     'not-found': { status: 404, contentType: TEXT, body: 'not found\n' },
     'misdirected': { status: 421, contentType: TEXT, body: 'misdirected request\n' },
     'method-not-allowed': { status: 405, contentType: TEXT, body: 'method not allowed\n', headers: [['Allow', 'GET, HEAD']] },
-    'bad-tz': { status: 400, contentType: TEXT, body: 'tz: unknown time zone\n' },
-    'bad-h12': { status: 400, contentType: TEXT, body: 'h12: use 1, true, 0 or false\n' },
+    'bad-tz': badOption('tz'),
+    'bad-h12': badOption('h12'),
+    'bad-scale': badOption('scale'),
+    'bad-theme': badOption('theme'),
     'bad-stream': { status: 400, contentType: TEXT, body: 'stream: use gif or multipart\n' },
-    'bad-seconds': { status: 400, contentType: TEXT, body: 'seconds: use a whole number from 1 to 3600\n' },
-    'bad-scale': { status: 400, contentType: TEXT, body: 'scale: use a whole number from 1 to 8\n' },
+    'bad-seconds': { status: 400, contentType: TEXT, body: `seconds: use a whole number from 1 to ${MAX_FINITE_SECONDS}\n` },
     'redirect-https': { status: 308, contentType: TEXT, body: 'use https\n' },
     'busy': {
       status: 503,

@@ -1,7 +1,8 @@
 // Path → what to answer. Pure and transport-agnostic: HTTP/1 (conn.ts) and HTTP/2 (http2.ts) both ask
 // `route()` and carry out the answer their own way. Junk ends here cheaply: a name from the canned set.
 
-import { canonicalTimeZone, DEFAULT_FACE, MAX_SCALE, MIN_SCALE, type FaceOptions } from './face.js';
+import { DEFAULT_FACE, type FaceOptions } from './face.js';
+import { defaultFace, faceOption, isDefaultFace } from './options.js';
 import { isWebKitEngine } from './multipart.js';
 import { MAX_FINITE_SECONDS } from './limits.js';
 
@@ -24,7 +25,7 @@ export type StreamMode = 'gif' | 'multipart';
 
 /** Names of canned answers (see responses.ts). */
 export type CannedName =
-  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds' | 'bad-scale'
+  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds' | 'bad-scale' | 'bad-theme'
   | 'redirect-https' | 'busy' | 'favicon';
 
 export type Route =
@@ -52,6 +53,7 @@ const BAD_PARAM: Record<BadParam, Route> = {
   stream: canned('bad-stream', 400, 'bad-stream'),
   seconds: canned('bad-seconds', 400, 'bad-seconds'),
   scale: canned('bad-scale', 400, 'bad-scale'),
+  theme: canned('bad-theme', 400, 'bad-theme'),
 };
 const PAGE = canned('page', 200);
 const ROBOTS = canned('robots', 200);
@@ -99,7 +101,7 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
 }
 
 /** A query parameter with a value we do not accept: answered 400 naming it. */
-export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds' | 'scale';
+export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds' | 'scale' | 'theme';
 
 export interface StreamQuery {
   face: FaceOptions;
@@ -110,52 +112,45 @@ export interface StreamQuery {
 }
 
 const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null, seconds: null };
+/** Parameters read from one query; the rest is ignored (a long query cannot cost more). */
+const MAX_QUERY_PARAMS = 16;
 
 /**
- * `tz=Europe/Berlin` (also `%2F`), `h12=1|true|0|false` (bare `h12` = on), `stream=gif|multipart`,
- * `seconds=1..3600` (a finite GIF), `scale=1..8` (pixel size of the digits). Unknown
- * parameters are ignored (the page adds `r=` to defeat caches); a bad value of a known one is named.
- * The default face is returned as DEFAULT_FACE itself.
+ * The picture's options (options.ts: `tz=Europe/Berlin` (also `%2F`), `h12`, `scale=1..8`, `theme=dark|light`),
+ * then `stream=gif|multipart` and `seconds=1..3600` (a finite GIF). Unknown parameters are ignored (the page adds
+ * `r=` to defeat caches); a bad value of a known one is named. The default face is returned as DEFAULT_FACE itself.
  */
 export function parseStreamQuery(query: string): StreamQuery | BadParam {
-  let tz: string | null = null;
-  let hour12 = false;
+  let face: FaceOptions | null = null;
   let mode: StreamMode | null = null;
   let seconds: number | null = null;
-  let scale = DEFAULT_FACE.scale;
-  for (const part of query.split('&', 8)) {
+  for (const part of query.split('&', MAX_QUERY_PARAMS)) {
     const eq = part.indexOf('=');
     const k = eq < 0 ? part : part.slice(0, eq);
-    const v = eq < 0 ? '' : part.slice(eq + 1);
-    if (k === 'tz') {
-      let name: string;
-      try {
-        name = decodeURIComponent(v.replace(/\+/g, ' '));
-      } catch {
-        return 'tz';
-      }
-      tz = canonicalTimeZone(name);
-      if (tz === null) return 'tz';
-    } else if (k === 'h12') {
-      if (v === '1' || v === 'true' || v === '') hour12 = true;
-      else if (v === '0' || v === 'false') hour12 = false;
-      else return 'h12';
-    } else if (k === 'stream') {
-      if (v === 'gif' || v === 'multipart') mode = v;
+    const raw = eq < 0 ? null : part.slice(eq + 1);
+    if (k === 'stream') {
+      if (raw === 'gif' || raw === 'multipart') mode = raw;
       else return 'stream';
-    } else if (k === 'scale') {
-      const n = v.length === 1 ? v.charCodeAt(0) - 0x30 : 0;
-      if (n < MIN_SCALE || n > MAX_SCALE) return 'scale';
-      scale = n;
     } else if (k === 'seconds') {
-      const n = /^[1-9]\d{0,3}$/.test(v) ? Number(v) : 0;
+      const n = raw !== null && /^[1-9]\d{0,3}$/.test(raw) ? Number(raw) : 0;
       if (n < 1 || n > MAX_FINITE_SECONDS) return 'seconds';
       seconds = n;
+    } else {
+      const opt = faceOption(k);
+      if (opt === undefined) continue;
+      let v: string;
+      if (raw === null || raw === '') {
+        if (opt.bare === null) return opt.name;
+        v = opt.bare;
+      } else {
+        try {
+          v = decodeURIComponent(raw.replace(/\+/g, ' '));
+        } catch {
+          return opt.name;
+        }
+      }
+      if (!opt.set((face ??= defaultFace()), v)) return opt.name;
     }
   }
-  const face =
-    (tz === null || tz === DEFAULT_FACE.tz) && hour12 === DEFAULT_FACE.hour12 && scale === DEFAULT_FACE.scale
-      ? DEFAULT_FACE
-      : { ...DEFAULT_FACE, tz: tz ?? DEFAULT_FACE.tz, hour12, scale };
-  return { face, mode, seconds };
+  return { face: face === null || isDefaultFace(face) ? DEFAULT_FACE : face, mode, seconds };
 }

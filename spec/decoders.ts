@@ -16,6 +16,7 @@ interface OmggifFrameInfo {
 interface OmggifReader {
   width: number; height: number;
   numFrames(): number;
+  loopCount(): number | null;
   frameInfo(i: number): OmggifFrameInfo;
   decodeAndBlitFrameRGBA(i: number, pixels: Uint8Array): void;
 }
@@ -28,8 +29,8 @@ export interface FrameInfo {
 export interface IndexedFrame extends FrameInfo { indices: Uint8Array }
 export interface IndexedGif { width: number; height: number; palette: Uint8Array; frames: IndexedFrame[] }
 export interface RgbaFrame extends FrameInfo { rgba: Uint8Array }
-/** `rgba` of each frame is the whole canvas after that frame was drawn. */
-export interface RgbaGif { width: number; height: number; frames: RgbaFrame[] }
+/** `rgba` of each frame is the whole canvas after that frame was drawn; `loopCount` the NETSCAPE2.0 count, null without one. */
+export interface RgbaGif { width: number; height: number; loopCount: number | null; frames: RgbaFrame[] }
 
 /** Indices of every frame as gifuct-js decodes them (no compositing), with the global palette. */
 export function decodeGifuct(gif: Uint8Array): IndexedGif {
@@ -106,7 +107,7 @@ export function decodeOmggif(gif: Uint8Array): RgbaGif {
     if (info.disposal === 2) clearRect(canvas, r.width, info);
     else if (saved) canvas.set(saved);
   }
-  return { width: r.width, height: r.height, frames };
+  return { width: r.width, height: r.height, loopCount: r.loopCount(), frames };
 }
 
 /** Palette indices to opaque RGBA (what a decoder should show for a frame drawn without transparency). */
@@ -143,7 +144,9 @@ export interface CliDecoder {
   missing: string | null;
   /**
    * RGB of the whole canvas after each frame. `finalOnly` decoders return just the last canvas.
-   * Uncovered or transparent areas are decoder-specific: compare only pixels that are drawn opaquely.
+   * Uncovered or transparent areas are decoder-specific: compare only pixels that are drawn opaquely. giflib's
+   * gif2rgb copies each frame's raster over the canvas ignoring the transparent index, so its last canvas is the
+   * clock only while no frame since the last keyframe used transparency (the delta encoder uses it when it helps).
    */
   finalOnly: boolean;
   decodeRgb(gif: Uint8Array, width: number, height: number): Uint8Array[];

@@ -55,7 +55,7 @@ test('operator :: --version, render --help (exit 0, every flag), check', () => {
   assert.match(v.stdout, /^timegif \d+\.\d+\.\d+ \(Node v\d+/);
   const h = node(['render', '--help']);
   assert.is(h.status, 0);
-  for (const flag of ['--from', '--seconds', '--tz', '--hour12', '--scale', '--out']) assert.match(h.stdout, flag);
+  for (const flag of ['--from', '--seconds', '--tz', '--h12', '--scale', '--theme', '--loop', '--out']) assert.match(h.stdout, flag);
   const good = join(tmp, 'good.json');
   writeFileSync(join(tmp, 'block.txt'), '192.0.2.0/24\n');
   writeFileSync(good, JSON.stringify({ listen: ['127.0.0.1:0'], blocklist: [join(tmp, 'block.txt')] }));

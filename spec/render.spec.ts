@@ -157,7 +157,14 @@ const BAD_ARGS: [string[], string][] = [
   [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--bogus', '--out', '-'], '--bogus'],
   [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--out'], '--out'],
   [['--from', '2026-12-31T23:58:55Z', '--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--out', '-'], '--from'],
-  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--hour12=yes', '--out', '-'], '--hour12'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--hour12=yes', '--out', '-'], '--h12: use 1, true'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--h12', '--hour12', '--out', '-'], '--h12: given more than once'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--theme', 'blue', '--out', '-'], '--theme: use dark, light'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--theme', '--out', '-'], '--theme: needs a value'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--scale=9', '--out', '-'], '--scale: use 1..8'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--tz', 'Mars/Base', '--out', '-'], '--tz: use an IANA'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--loop=0', '--out', '-'], '--loop: must be an integer in 1..65535'],
+  [['--from', '2026-12-31T23:58:55Z', '--seconds', '5', '--loop', '--loop', '--out', '-'], '--loop: given more than once'],
 ];
 
 test('render :: bad arguments exit 2 naming the argument (in process)', async () => {
