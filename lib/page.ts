@@ -1,15 +1,35 @@
 // The small static answers: the HTML page, robots.txt. Built once; served from canned buffers.
 
+import { faceSize, MAX_SCALE, MIN_SCALE } from './face.js';
+import { FACE_OPTIONS } from './options.js';
+import { MAX_FINITE_SECONDS } from './limits.js';
+
+/** Picture sizes by scale and 12/24 h (the zone never changes them), for the page's snippets: "scale/h12" -> [w, h]. */
+function sizeTable(): Record<string, [number, number]> {
+  const t: Record<string, [number, number]> = {};
+  for (let scale = MIN_SCALE; scale <= MAX_SCALE; scale++) {
+    for (const hour12 of [false, true]) {
+      const { width, height } = faceSize({ tz: 'UTC', hour12, scale });
+      t[`${scale}/${hour12 ? 1 : 0}`] = [width, height];
+    }
+  }
+  return t;
+}
+
+const OPTION_NAMES = FACE_OPTIONS.map((o) => o.name);
+
 /**
- * The page shows the stream. An endless <img> would hold the page's load event forever, so the image is
- * inserted by script after `load` (and with loading="lazy" for the no-script case). The page's own query
- * (tz, h12, stream, …) is passed to the image as it is.
+ * The page shows the stream and helps embedders: a zone, 12/24 h, theme and scale picker, and copy-paste
+ * snippets for the live image and the finite one. An endless <img> would hold the page's load event forever, so
+ * the image is inserted by script after `load` (and with loading="lazy" for the no-script case). The page's own
+ * query (tz, h12, theme, scale, stream) is passed to the image; the picker rewrites it.
  *
  * Ends and reconnects, measured in Chromium, Firefox and WebKit: a broken stream fires `error`; a clean end
  * fires `load` for a GIF, but for multipart WebKit fires `load` only once, at the first part, and Firefox at every
  * part, so `load` cannot tell an end. What all three do at the end of either kind is add the response's
- * Resource Timing entry (none exists while it streams): the page checks for it once a second. While it
- * reconnects the old image stays on screen until the new one has a picture.
+ * Resource Timing entry (none exists while it streams): the page checks for it four times a second. While it
+ * reconnects (or switches to a new face) the old image stays on screen until the new one has a picture; then
+ * the old one's frame is removed, which cancels its request (measured: in WebKit nothing else does).
  */
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -18,10 +38,17 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>timegif: the current time as an endless GIF</title>
 <style>
-  html, body { margin: 0; height: 100%; background: #101418; color: #c8d0d8; font: 16px/1.5 system-ui, sans-serif; }
-  main { min-height: 100%; display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 1.5rem; }
-  #clock { image-rendering: pixelated; width: min(90vw, 640px); height: auto; }
-  p { max-width: 40rem; margin: 0; padding: 0 1rem; text-align: center; }
+  html, body { margin: 0; min-height: 100%; background: #101418; color: #c8d0d8; font: 16px/1.5 system-ui, sans-serif; }
+  main { max-width: 44rem; margin: 0 auto; padding: 2rem 1rem; display: flex; flex-direction: column; align-items: center; gap: 1.25rem; }
+  #frame { width: 100%; min-height: 4rem; }
+  #clock { display: block; image-rendering: pixelated; }
+  p { margin: 0; text-align: center; }
+  form { display: flex; flex-wrap: wrap; gap: .75rem 1.25rem; justify-content: center; align-items: center; }
+  label { display: flex; gap: .4rem; align-items: center; }
+  select { font: inherit; background: #1c2228; color: inherit; border: 1px solid #34404c; border-radius: 4px; padding: .15rem .3rem; }
+  section { width: 100%; }
+  h2 { font-size: 1rem; margin: 0 0 .25rem; color: #e8ecf0; }
+  pre { margin: 0 0 .75rem; background: #1c2228; padding: .5rem .75rem; border-radius: 4px; white-space: pre-wrap; word-break: break-all; font-size: .85rem; }
   code { background: #1c2228; padding: .1em .3em; border-radius: 3px; }
   a { color: #8cc4ff; }
 </style>
@@ -29,31 +56,115 @@ export const PAGE_HTML = `<!doctype html>
 <body>
 <main>
   <div id="frame"><noscript><img id="clock" src="/time.gif" alt="the current time" loading="lazy"></noscript></div>
-  <p>An endless animated GIF that always shows the current time: <code>&lt;img src="/time.gif"&gt;</code>,
-  other zones with <code>/time.gif?tz=Europe/Berlin</code>.</p>
+  <form id="pick">
+    <label>Zone <select id="tz" name="tz"><option value="UTC">UTC</option></select></label>
+    <label>Clock <select id="h12" name="h12"><option value="0">24-hour</option><option value="1">12-hour</option></select></label>
+    <label>Theme <select id="theme" name="theme"><option value="dark">dark</option><option value="light">light</option></select></label>
+    <label>Scale <select id="scale" name="scale"></select></label>
+  </form>
+  <p>An endless animated GIF that always shows the current time. Copy one of these:</p>
+  <section>
+    <h2>Live, on a web page</h2>
+    <pre id="live"></pre>
+    <h2>Finite, for READMEs, e-mail and image proxies (one hour from when it is fetched)</h2>
+    <pre id="finite"></pre>
+    <pre id="markdown"></pre>
+  </section>
 </main>
 <script>
 (function () {
+  var SIZES = ${JSON.stringify(sizeTable())};
+  var OPTIONS = ${JSON.stringify(OPTION_NAMES)};
+  var DEFAULTS = { tz: 'UTC', h12: '0', theme: 'dark', scale: '3' };
+  var FINITE = ${MAX_FINITE_SECONDS};
   var frame = document.getElementById('frame');
-  var base = location.origin + '/time.gif' + (location.search || '?');
-  var img = null, src = '', retry = 1000, since = 0, pending = null;
+  var form = document.getElementById('pick');
+  var state = {}, extra = '';
+  (function read() {
+    var q = new URLSearchParams(location.search);
+    OPTIONS.forEach(function (k) { state[k] = q.has(k) ? (q.get(k) || (k === 'h12' ? '1' : DEFAULTS[k])) : DEFAULTS[k]; });
+    if (state.h12 === 'true') state.h12 = '1';
+    if (state.h12 === 'false') state.h12 = '0';
+    if (q.has('stream')) extra = 'stream=' + encodeURIComponent(q.get('stream'));
+  })();
+  var zones = [];
+  try { zones = Intl.supportedValuesOf('timeZone'); } catch (e) { zones = ['America/New_York', 'Asia/Kolkata', 'Asia/Tokyo', 'Europe/Berlin', 'Europe/London']; }
+  var mine = '';
+  try { mine = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) {}
+  var tzSel = document.getElementById('tz');
+  function addZone(z, label) { var o = document.createElement('option'); o.value = z; o.textContent = label || z; tzSel.appendChild(o); }
+  if (mine && mine !== 'UTC') addZone(mine, mine + ' (yours)');
+  zones.forEach(function (z) { if (z !== 'UTC' && z !== mine) addZone(z); });
+  if (!Array.prototype.some.call(tzSel.options, function (o) { return o.value === state.tz; })) addZone(state.tz);
+  var scaleSel = document.getElementById('scale');
+  for (var s = 1; s <= 8; s++) { var o = document.createElement('option'); o.value = String(s); o.textContent = String(s); scaleSel.appendChild(o); }
+  OPTIONS.forEach(function (k) { var el = document.getElementById(k); if (el) el.value = state[k]; });
+
+  function query() {
+    var parts = [];
+    OPTIONS.forEach(function (k) { if (state[k] !== DEFAULTS[k]) parts.push(k + '=' + encodeURIComponent(state[k]).replace(/%2F/g, '/')); });
+    if (extra) parts.push(extra);
+    return parts.join('&');
+  }
+  function esc(t) { return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'); }
+  function snippets() {
+    var q = query(), size = SIZES[state.scale + '/' + (state.h12 === '1' ? 1 : 0)] || [0, 0];
+    var base = location.origin + '/time.gif';
+    var dims = ' width="' + size[0] + '" height="' + size[1] + '"';
+    document.getElementById('live').textContent =
+      '<img src="' + esc(base + (q ? '?' + q : '')) + '"' + dims + ' alt="the current time" loading="lazy" decoding="async">';
+    var fq = 'seconds=' + FINITE + (q ? '&' + q : '');
+    document.getElementById('finite').textContent =
+      '<img src="' + esc(base + '?' + fq) + '"' + dims + ' alt="the current time" decoding="async">';
+    document.getElementById('markdown').textContent = '![the current time](' + base + '?' + fq + ')';
+  }
+
+  // Each connection is an image in its own small same-origin frame: removing the frame is the one way that
+  // cancels a multipart stream in WebKit (setting the image's src, or removing the image, leaves it open).
+  var cur = null, src = '', retry = 1000, since = 0, pending = null;
+  function drop(h) { if (h) { h.im.onerror = null; h.f.remove(); } }
   function connect() {
-    var next = new Image();
-    next.alt = 'the current time';
-    next.decoding = 'async';
-    next.onerror = function () { if (next === pending || next === img) later(); };
-    src = base + (base.slice(-1) === '?' ? '' : '&') + 'r=' + Date.now();
-    if (performance.clearResourceTimings) performance.clearResourceTimings();
-    next.src = src;
-    pending = next;
+    drop(pending);
+    var f = document.createElement('iframe');
+    f.title = 'the current time';
+    f.setAttribute('scrolling', 'no');
+    f.style.cssText = 'border:0;display:block;position:absolute;visibility:hidden;width:1px;height:1px';
+    frame.appendChild(f);
+    var d = f.contentDocument;
+    d.open();
+    d.write('<!doctype html><style>html,body{margin:0;overflow:hidden;background:transparent}img{display:block;image-rendering:pixelated;width:100%;height:100%}</style><body></body>');
+    d.close();
+    var im = d.createElement('img');
+    im.alt = 'the current time';
+    im.decoding = 'async';
+    var h = { f: f, im: im };
+    im.onerror = function () { if (h === pending || h === cur) later(); };
+    var q = query();
+    src = location.origin + '/time.gif?' + (q ? q + '&' : '') + 'r=' + Date.now();
+    im.src = src;
+    d.body.appendChild(im);
+    pending = h;
     since = Date.now();
   }
-  // Swap the new image in once it has a picture, so the old one stays until then.
-  function show(next) {
-    next.id = 'clock';
-    if (img) frame.replaceChild(next, img); else frame.appendChild(next);
-    img = next;
+  // The picture at a whole multiple of its size (up to 640 px) and at a whole-pixel offset, so no pixel is blurred.
+  function fit() {
+    if (!cur || !cur.im.naturalWidth) return;
+    var w = cur.im.naturalWidth, room = Math.min(frame.clientWidth, 640), k = Math.max(1, Math.floor(room / w));
+    cur.f.style.width = w * k + 'px';
+    cur.f.style.height = cur.im.naturalHeight * k + 'px';
+    cur.f.style.marginLeft = Math.max(0, Math.floor((frame.clientWidth - w * k) / 2)) + 'px';
+  }
+  addEventListener('resize', fit);
+  // Swap the new picture in once it has one, so the old one stays until then; then cancel the old stream.
+  function show(h) {
+    var old = cur;
+    cur = h;
     pending = null;
+    h.f.style.position = 'static';
+    h.f.style.visibility = 'visible';
+    h.f.id = 'clock';
+    if (old) { old.f.id = ''; drop(old); }
+    fit();
   }
   var timer = 0;
   function later() {
@@ -62,11 +173,24 @@ export const PAGE_HTML = `<!doctype html>
     timer = setTimeout(connect, retry);
     retry = Math.min(retry * 2, 30000);
   }
+  form.addEventListener('change', function (e) {
+    var t = e.target;
+    if (!t || !t.name) return;
+    state[t.name] = t.value;
+    var q = query();
+    history.replaceState(null, '', location.pathname + (q ? '?' + q : ''));
+    snippets();
+    clearTimeout(timer);
+    retry = 1000;
+    connect();
+  });
   setInterval(function () {
-    if (pending && pending.naturalWidth > 0) show(pending);
-    if (!pending && img && performance.getEntriesByName(src).length > 0) later(); // the response ended
+    if (pending && pending.im.naturalWidth > 0) show(pending);
+    // The response ended: its Resource Timing entry exists (in the frame that loaded it).
+    if (!pending && cur && cur.f.contentWindow && cur.f.contentWindow.performance.getEntriesByName(src).length > 0) later();
     if (!pending && Date.now() - since > 10000) retry = 1000;
   }, 250);
+  snippets();
   if (document.readyState === 'complete') connect(); else addEventListener('load', connect);
 })();
 </script>

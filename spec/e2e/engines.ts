@@ -46,6 +46,15 @@ const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
 ];
 
+/** Once more if the first try fails: the element was replaced between finding it and taking its picture. */
+async function twice<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch {
+    return f();
+  }
+}
+
 async function launchChromium(): Promise<Browser> {
   const b = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
   return {
@@ -54,7 +63,8 @@ async function launchChromium(): Promise<Browser> {
       const page = await ctx.newPage();
       return {
         goto: async (url) => void (await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 })),
-        screenshot: async (sel) => decodePng(await (await page.waitForSelector(sel, { timeout: 5000 })).screenshot({ type: 'png' })),
+        // A locator resolves the selector again if the element is replaced meanwhile (the page swaps its image).
+        screenshot: async (sel) => decodePng(await page.locator(sel).first().screenshot({ type: 'png', timeout: 5000 })),
         evaluate: (expr) => page.evaluate(expr),
         close: () => ctx.close(),
       };
@@ -74,10 +84,10 @@ async function launchFirefox(): Promise<Browser> {
       await page.setViewport(VIEWPORT);
       return {
         goto: async (url) => void (await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 })),
-        screenshot: async (sel) => {
+        screenshot: (sel) => twice(async () => {
           const el = await page.waitForSelector(sel, { timeout: 5000 });
           return decodePng(Buffer.from(await el!.screenshot({ type: 'png' })));
-        },
+        }),
         evaluate: (expr) => page.evaluate(expr) as Promise<never>,
         close: () => page.close(),
       };
@@ -174,11 +184,11 @@ async function launchWebKit(): Promise<Browser> {
           }
         },
         // WebKitGTK's element screenshot comes back black under Xvfb, its window screenshot does not: crop that.
-        async screenshot(sel) {
+        screenshot: (sel) => twice(async () => {
           const r = await call('GET', `${s}/element/${await find(sel)}/rect`);
           const shot = decodePng(Buffer.from(await call('GET', `${s}/screenshot`), 'base64'));
           return crop(shot, r.x, r.y, r.width, r.height);
-        },
+        }),
         evaluate: (expr) => call('POST', `${s}/execute/sync`, { script: `return (${expr})`, args: [] }),
         close: async () => void (await call('DELETE', s)),
       };
