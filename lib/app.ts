@@ -24,7 +24,7 @@ import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
 import {
-  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from './limits.js';
 import { faceKey } from './face.js';
@@ -310,13 +310,30 @@ export class App {
       socket.destroy();
       return;
     }
-    if (this.metrics.connectionsOpen >= this.maxConnections) {
+    if (this.metrics.connectionsOpen >= this.maxConnections && (this.reclaimIdle() === 0 || this.metrics.connectionsOpen >= this.maxConnections)) {
       this.metrics.reject('max-connections');
       socket.destroy();
       return;
     }
     this.metrics.connectionsOpen++;
     then(socket, addr, key, viaProxy);
+  }
+
+  /**
+   * At the connection cap, close the oldest idle keep-alive connections (like nginx's ngx_drain_connections): a
+   * browser that kept one open for its next request pays a reconnect; a new visitor is not refused while idle
+   * sockets hold the slots. Bounded: looks at RECLAIM_SCAN connections at most, closes RECLAIM_BATCH at most.
+   * Plain connections free their slot at once, TLS ones when their socket has closed (the next accept sees it).
+   */
+  private reclaimIdle(): number {
+    let scanned = 0, closed = 0;
+    for (const c of this.pending) {
+      if (++scanned > RECLAIM_SCAN || closed >= RECLAIM_BATCH) break;
+      if (!c.idleKeptAlive) continue;
+      c.close('reclaimed');
+      closed++;
+    }
+    return closed;
   }
 
   connectionClosed(): void {

@@ -20,7 +20,7 @@ type State = (typeof STATE)[keyof typeof STATE];
 export type CloseReason =
   | 'done' | 'client-closed' | 'error' | 'header-timeout' | 'idle-timeout' | 'linger-timeout'
   | 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'h2-preface' | 'bad-proxy'
-  | 'blocked' | 'rate' | 'stalled' | 'shutdown' | 'stream-input' | 'send-timeout';
+  | 'blocked' | 'stalled' | 'shutdown' | 'stream-input' | 'send-timeout' | 'reclaimed';
 
 /**
  * Closes that reset the connection instead of a FIN: the peer is not reading, so whatever the kernel still holds
@@ -28,7 +28,7 @@ export type CloseReason =
  */
 const RESETS: ReadonlySet<CloseReason> = new Set(['stalled', 'send-timeout', 'linger-timeout']);
 
-const FAULT_OF: Record<number, FaultName> = {
+const FAULT_OF: Record<number, FaultName & CloseReason> = {
   [PARSE.BAD_REQUEST]: 'bad-request',
   [PARSE.TOO_LARGE]: 'too-large',
   [PARSE.URI_TOO_LONG]: 'uri-too-long',
@@ -78,7 +78,7 @@ export class H1Conn {
     this.deadlineMs = app.now() + HEADER_TIMEOUT_MS;
     app.pending.add(this);
     socket.on('data', this.onData);
-    socket.on('error', noop); // 'close' follows every 'error'
+    socket.on('error', this.onError); // 'close' follows every 'error'
     socket.on('close', this.onClose);
   }
 
@@ -99,9 +99,20 @@ export class H1Conn {
     }
   };
 
-  private readonly onClose = (): void => {
-    this.close(this.state === STATE.CLOSING ? this.endReason : 'client-closed');
+  /** The socket failed (a reset by the peer, mostly): the close that follows is counted as 'error'. */
+  private errored = false;
+  private readonly onError = (): void => {
+    this.errored = true;
   };
+
+  private readonly onClose = (): void => {
+    this.close(this.state === STATE.CLOSING ? this.endReason : this.errored ? 'error' : 'client-closed');
+  };
+
+  /** Kept alive between requests with nothing half-read or unsent: a FIN costs the client only a new connection. */
+  get idleKeptAlive(): boolean {
+    return this.state === STATE.HEAD && this.requests > 0 && this.held === null && (this.parser === null || this.parser.headerBytes === 0) && this.socket.writableLength === 0;
+  }
 
   /** Hot path for junk floods: parse, route, one write of a canned Buffer. */
   private feed(chunk: Buffer): void {
@@ -119,7 +130,7 @@ export class H1Conn {
         const fault = FAULT_OF[st]!;
         app.metrics.reject(p.reason || fault);
         app.faults.note(p.reason || fault, this.remote, chunk.toString('latin1', 0, Math.min(chunk.length, 200)));
-        this.endWith(app.responses.fault(fault));
+        this.endWith(app.responses.fault(fault), fault);
         return;
       }
       app.metrics.requests++;
@@ -298,7 +309,7 @@ export class H1Conn {
     else if (this.state === STATE.HEAD && this.parser !== null && this.parser.headerBytes > 0) {
       this.app.metrics.reject('header-timeout');
       this.app.faults.note('header-timeout', this.remote, String(this.parser.headerBytes), 'bytes of head');
-      this.endWith(this.app.responses.fault('timeout'));
+      this.endWith(this.app.responses.fault('timeout'), 'header-timeout');
     } else if (this.requests === 0) this.close('header-timeout');
     else if (this.socket.writableLength > 0) this.close('send-timeout');
     // Idle after answers: a FIN, and the linger deadline resets a peer that does not close (it may not be reading).
@@ -374,7 +385,6 @@ export class H1Conn {
 
 }
 
-function noop(): void {}
 
 /** RST instead of FIN (SO_LINGER 0): the kernel drops what it still holds for the peer. Falls back to destroy. */
 function resetSocket(s: Socket): void {

@@ -39,6 +39,10 @@ export const SEND_TIMEOUT_MS = 10_000;
 export const MAX_PIPELINE_BYTES = 64 * 1024;
 /** After our FIN (Connection: close), how long the peer may take to close its side before it is reset. */
 export const LINGER_MS = 3_000;
+/** At the connection cap, idle keep-alive connections closed at most per refused accept (nginx drains 32). */
+export const RECLAIM_BATCH = 32;
+/** Connections looked at, oldest first, to find them (the scan is bounded whatever is open). */
+export const RECLAIM_SCAN = 1024;
 /** Distinct non-default clock faces (channels) one address (IPv6: /64) may watch at once. */
 export const MAX_CHANNELS_PER_IP = 8;
 

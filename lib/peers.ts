@@ -90,6 +90,11 @@ export class PeerTable {
     return true;
   }
 
+  /** Open streams of `key` (0 when it has no entry). */
+  streamsOf(key: string): number {
+    return this.overflowStreams.get(key) ?? this.entries.get(key)?.streams ?? 0;
+  }
+
   /** When a request becomes a stream: false = over maxStreamsPerIp (caller answers 503). */
   openStream(key: string): boolean {
     let peer = this.entries.get(key);

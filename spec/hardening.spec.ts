@@ -91,7 +91,9 @@ specIf(toolsForPipeline, 'hardening :: 40 pipeliners that never read: one answer
     // Answers stop where the kernel stopped taking them: at most one answer each waits in user space.
     const bound = 40 * (Math.ceil(MAX_PIPELINE_BYTES / pageBytes) + 1);
     assert.ok(inst.app.metrics.requests <= bound, `requests answered: ${inst.app.metrics.requests} of ${40 * 1000} (bound ${bound})`);
-    assert.ok(held.bytes <= 40 * (MAX_PIPELINE_BYTES + pageBytes), `the kernel holds at most the pipeline bound each: ${held.bytes} B on ${held.sockets} sockets`);
+    // Answers go out while fewer than MAX_PIPELINE_BYTES were sent: the last kept-alive one may cross it, and the
+    // next (the last, with Connection: close) adds one more page.
+    assert.ok(held.bytes <= 40 * (MAX_PIPELINE_BYTES + 2 * pageBytes), `the kernel holds at most the pipeline bound each: ${held.bytes} B on ${held.sockets} sockets`);
     assert.ok(userSpace <= 40 * pageBytes, `user space holds at most one answer per peer: ${userSpace} B`);
     advance(inst, SEND_TIMEOUT_MS + 1000);
     await waitFor(() => inst.app.connections === 0, `all reset (open ${inst.app.connections})`);
