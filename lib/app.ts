@@ -1,5 +1,7 @@
-// The server's state and policy, independent of how sockets arrive (listen.ts) or what process runs it
-// (server.ts): admission at accept, viewers and channels, the per-second tick, reload and shutdown.
+// The server's state and policy: admission of accepted sockets (listen.ts hands them over; TLS handshakes and
+// PROXY headers are checked here), viewers and channels, the per-second tick, reload and shutdown. It does not
+// know what process runs it (server.ts, cluster.ts). The HTTP/1 and HTTP/2 connections (conn.ts, http2.ts) hold
+// it by type only: no module it imports imports it back at run time.
 
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
 import { adoptH2, checkH2Deadline, createH2, type H2Life } from './http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
-import { PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES } from './proxy.js';
+import { BAD_PROXY, MORE, PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES, REFUSED, type ProxyStep } from './proxy.js';
 import {
   FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
@@ -37,11 +39,6 @@ export interface FiniteGif {
   heads: (Buffer | null)[];
 }
 
-/** See App.proxyStep. */
-export const MORE = 0;
-export const BAD_PROXY = 1;
-export const REFUSED = 2;
-export type ProxyStep = typeof MORE | typeof BAD_PROXY | typeof REFUSED | { remote: string; key: string; rest: Buffer | null };
 
 const DEFAULT_KEY = faceKey(DEFAULT_FACE);
 
@@ -429,7 +426,16 @@ export class App {
     this.peers.closeStream(key);
   }
 
+  /** Set in a cluster worker (cluster.ts): turns this process's metrics text into the whole server's. */
+  metricsAcross: ((own: string) => string) | null = null;
+
+  /** The /metrics body: this process's metrics, or every worker's when metricsAcross is set. */
   metricsText(): string {
+    const own = this.ownMetricsText();
+    return this.metricsAcross === null ? own : this.metricsAcross(own);
+  }
+
+  ownMetricsText(): string {
     const byTransport: Record<string, number> = {};
     TRANSPORT_NAMES.forEach((n, i) => (byTransport[n] = this.viewersByTransport[i]!));
     this.metrics.accessLogDropped = this.accessLog.dropped;

@@ -280,7 +280,7 @@ export function attachWorker(inst: Instance): void {
   // second one must not end the drain halfway (the server's own handler runs once).
   process.on('SIGTERM', () => {});
   const app = inst.app;
-  const own = app.metricsText.bind(app);
+  const own = (): string => app.ownMetricsText();
   let parts: [number, string][] = [];
   let primary = '';
   process.on('message', (m: ToWorker) => {
@@ -289,9 +289,9 @@ export function attachWorker(inst: Instance): void {
       primary = m.primary;
     }
   });
-  app.metricsText = () => {
+  app.metricsAcross = (mine) => {
     const all = new Map(parts);
-    all.set(id, own());
+    all.set(id, mine);
     return mergeWorkerMetrics([...all].sort((a, b) => a[0] - b[0])) + primary;
   };
   setInterval(() => send({ timegif: 'metrics', text: own() }), METRICS_PUSH_MS).unref();

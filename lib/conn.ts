@@ -7,7 +7,8 @@
 
 import type { Socket } from 'node:net';
 import { PARSE, RequestParser } from './http1.js';
-import { BAD_PROXY, MORE, REFUSED, type App } from './app.js';
+import type { App } from './app.js';
+import { BAD_PROXY, MORE, REFUSED } from './proxy.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
 import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_PIPELINE_BYTES, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from './limits.js';

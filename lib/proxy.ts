@@ -281,3 +281,13 @@ export function crc32cSkipping(buf: Uint8Array, end: number, zeroAt: number): nu
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * What App.proxyStep makes of a trusted balancer's first bytes: MORE (keep reading), BAD_PROXY (malformed or too
+ * long), REFUSED (the real client is blocked or over its rate), or the real client and the bytes after the header.
+ * Here, not in app.ts, so the HTTP/1 connection can read them without importing the App at run time.
+ */
+export const MORE = 0;
+export const BAD_PROXY = 1;
+export const REFUSED = 2;
+export type ProxyStep = typeof MORE | typeof BAD_PROXY | typeof REFUSED | { remote: string; key: string; rest: Buffer | null };
