@@ -20,13 +20,13 @@ import type { Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_FACE, type FaceOptions } from './face.js';
 import type { RouteContext, StreamMode } from './routes.js';
-import { TlsTerminator, HANDSHAKE_TIMEOUT_MS } from './tls.js';
+import { TlsTerminator } from './tls.js';
 import { adoptH2, checkH2Deadline, createH2, type H2Life } from './http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { BAD_PROXY, MORE, PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES, REFUSED, type ProxyStep } from './proxy.js';
 import {
-  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, CONN_BURST_FACTOR, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from './limits.js';
 import { faceKey } from './face.js';
@@ -67,7 +67,7 @@ export function peerLimits(cfg: Config): PeerLimits {
     ...DEFAULT_PEER_LIMITS,
     maxStreamsPerIp: cfg.maxStreamsPerIp,
     connRatePerSec: cfg.connRatePerIp,
-    connBurst: cfg.connRatePerIp * 4,
+    connBurst: cfg.connRatePerIp * CONN_BURST_FACTOR,
   };
 }
 

@@ -26,7 +26,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import { systemdFds, type InheritedFd } from './listen.js';
-import { SHUTDOWN_TIMEOUT_MS } from './limits.js';
+import { METRICS_PUSH_MS, RESTART_BASE_MS, RESTART_MAX_MS, SHUTDOWN_TIMEOUT_MS, WORKER_STABLE_MS } from './limits.js';
 import { info } from './log.js';
 import type { Instance, StartOptions } from './start.js';
 
@@ -35,16 +35,8 @@ export const WORKER_ID_ENV = 'TIMEGIF_WORKER_ID';
 /** JSON InheritedFd[]: the primary's socket-activated fds, which the workers listen on through the primary. */
 export const INHERITED_FDS_ENV = 'TIMEGIF_INHERITED_FDS';
 
-/** First restart delay after a crash; doubles per crash of a worker that had run less than WORKER_STABLE_MS. */
-export const RESTART_BASE_MS = 100;
-/** Upper bound of the restart delay: a worker that cannot start is retried twice a minute, not in a hot loop. */
-export const RESTART_MAX_MS = 30_000;
-/** A worker that ran this long before exiting is considered to have been healthy: its backoff starts over. */
-export const WORKER_STABLE_MS = 30_000;
 /** Workers still alive this long after SIGTERM are killed (their own drain is bounded by SHUTDOWN_TIMEOUT_MS). */
 export const PRIMARY_SHUTDOWN_MS = SHUTDOWN_TIMEOUT_MS + 2_000;
-/** How often workers report their metrics to the primary, and the primary sends everyone's back. */
-export const METRICS_PUSH_MS = 1_000;
 
 /** Messages on the cluster IPC channel, tagged so node:cluster's own messages are never confused with them. */
 type ToPrimary = { timegif: 'ready'; urls: string[] } | { timegif: 'metrics'; text: string };

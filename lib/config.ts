@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
-import { DEFAULT_MAX_VIEWERS } from './limits.js';
+import { CONN_BURST_FACTOR, DEFAULT_CONN_RATE_PER_IP, DEFAULT_MAX_STREAMS_PER_IP, DEFAULT_MAX_VIEWERS } from './limits.js';
 
 type Kind = 'string' | 'list' | 'int' | 'bool' | 'addr';
 
@@ -25,8 +25,8 @@ export const OPTIONS = {
   'redirect-https': { kind: 'bool', help: 'with --hosts: plain-HTTP page requests redirect to https on a configured name (the stream is served on both)' },
   'max-viewers': { kind: 'int', arg: 'N', min: 0, max: 10_000_000, help: `open streams at most, per worker (default ${DEFAULT_MAX_VIEWERS})` },
   'max-connections': { kind: 'int', arg: 'N', min: 1, max: 10_000_000, help: 'open connections at most, per worker (default: open-files limit minus a reserve)' },
-  'max-streams-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: 'open streams per IPv4 address or IPv6 /64, per worker (default 256)' },
-  'conn-rate-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: 'new connections per second per address, token bucket (default 50, burst 4x)' },
+  'max-streams-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: `open streams per IPv4 address or IPv6 /64, per worker (default ${DEFAULT_MAX_STREAMS_PER_IP})` },
+  'conn-rate-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: `new connections per second per address, token bucket (default ${DEFAULT_CONN_RATE_PER_IP}, burst ${CONN_BURST_FACTOR}x)` },
   'memory-limit-mb': { kind: 'int', arg: 'MB', min: 16, max: 1_048_576, help: 'refuse new viewers when RSS is above this, per worker (default: 75% of the memory bound, shared by the workers)' },
   'blocklist': { kind: 'list', arg: 'FILE', help: 'CIDR ranges to drop at accept, one per line (repeatable)' },
   'allowlist': { kind: 'list', arg: 'FILE', help: 'CIDR ranges never blocked or rate-limited (repeatable)' },
@@ -77,8 +77,8 @@ export function defaultConfig(): Config {
     redirectHttps: false,
     maxViewers: DEFAULT_MAX_VIEWERS,
     maxConnections: null,
-    maxStreamsPerIp: 256,
-    connRatePerIp: 50,
+    maxStreamsPerIp: DEFAULT_MAX_STREAMS_PER_IP,
+    connRatePerIp: DEFAULT_CONN_RATE_PER_IP,
     memoryLimitMb: null,
     blocklist: [],
     allowlist: [],

@@ -10,14 +10,11 @@ import { route, type RequestInfo } from './routes.js';
 import type { App } from './app.js';
 import { FINITE_HEADERS, STREAM_HEADERS } from './responses.js';
 import { TRANSPORT } from './viewer.js';
-import { H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, MAX_STREAM_INPUT_BYTES } from './limits.js';
+import {
+  H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, H2_MAX_CONCURRENT_STREAMS, H2_MAX_HEADER_LIST_BYTES, H2_MAX_HEADER_PAIRS,
+  H2_MAX_INVALID_FRAMES, H2_MAX_OUTSTANDING_PINGS, H2_MAX_REJECTED_STREAMS, H2_MAX_SESSION_MEMORY_MB, MAX_STREAM_INPUT_BYTES,
+} from './limits.js';
 
-/** Streams one browser may hold at once: 8 endless GIFs per page is common; a few pages more. */
-export const H2_MAX_CONCURRENT_STREAMS = 64;
-/** Request header list (HPACK-decoded) in bytes. */
-export const H2_MAX_HEADER_LIST_BYTES = 16 * 1024;
-/** node:http2 session memory bound, MB (outstanding frames, HPACK state). */
-export const H2_MAX_SESSION_MEMORY_MB = 2;
 
 /**
  * What the server keeps per h2 session: the peer and the session's life. A session with open streams lives as
@@ -64,10 +61,10 @@ export function checkH2Deadline(app: App, session: Http2Session, life: H2Life, n
 export function createH2(app: App): Http2Server {
   const server = createServer({
     maxSessionMemory: H2_MAX_SESSION_MEMORY_MB,
-    maxHeaderListPairs: 64,
-    maxOutstandingPings: 4,
-    maxSessionRejectedStreams: 100,
-    maxSessionInvalidFrames: 100,
+    maxHeaderListPairs: H2_MAX_HEADER_PAIRS,
+    maxOutstandingPings: H2_MAX_OUTSTANDING_PINGS,
+    maxSessionRejectedStreams: H2_MAX_REJECTED_STREAMS,
+    maxSessionInvalidFrames: H2_MAX_INVALID_FRAMES,
     settings: {
       maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
       maxHeaderListSize: H2_MAX_HEADER_LIST_BYTES,

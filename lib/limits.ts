@@ -84,3 +84,51 @@ export const SHUTDOWN_TIMEOUT_MS = 3_000;
 export const RETRY_AFTER_S = 10;
 /** Access-log lines buffered before new ones are dropped (and counted). */
 export const ACCESS_LOG_MAX_PENDING_BYTES = 1 << 20;
+
+// ---- per address (options --max-streams-per-ip, --conn-rate-per-ip) ----
+// - 256 streams: a page with a few clocks in each of ~50 browsers behind one address still fits; one attacker
+//   address pins at most 256 of the ~50,000 viewer slots.
+// - 50 new connections a second, bursts of 4x (200): browsers open ≤ 6 per host at page load; 200 is dozens of
+//   users loading at once, while a single-address flood is cut to 50/s (a worker answers tens of thousands per second).
+// - 100,000 entries: ~110 B of heap each (IPv4-sized key, record, Map slot; measured by perf/cidr-bench.mjs), about
+//   11 MB; more than the viewer cap, so the overflow entry is only reached under a flood of distinct addresses.
+/** (option) Open streams per IPv4 address or IPv6 /64. */
+export const DEFAULT_MAX_STREAMS_PER_IP = 256;
+/** (option) New connections per second per address (token bucket). */
+export const DEFAULT_CONN_RATE_PER_IP = 50;
+/** The bucket holds this many seconds of the rate. */
+export const CONN_BURST_FACTOR = 4;
+/** Addresses the per-address table holds; past it they share one overflow entry. */
+export const MAX_PEER_ENTRIES = 100_000;
+
+// ---- TLS and HTTP/2 ----
+/** A handshake must finish within this, from accept (slow or stuck handshakes hold a descriptor and ~30 KB). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Streams one browser may hold at once: 8 endless GIFs per page is common; a few pages more. */
+export const H2_MAX_CONCURRENT_STREAMS = 64;
+/** Request header list (HPACK-decoded) in bytes. */
+export const H2_MAX_HEADER_LIST_BYTES = 16 * 1024;
+/** Request header fields on one h2 stream (as MAX_HEADER_COUNT for HTTP/1). */
+export const H2_MAX_HEADER_PAIRS = 64;
+/** node:http2 session memory bound, MB (outstanding frames, HPACK state). */
+export const H2_MAX_SESSION_MEMORY_MB = 2;
+/** Unanswered PINGs a session may have outstanding. */
+export const H2_MAX_OUTSTANDING_PINGS = 4;
+/** Streams we refused (RST) in one session before the session is closed: a rapid-reset flood ends there. */
+export const H2_MAX_REJECTED_STREAMS = 100;
+/** Invalid frames tolerated in one session before it is closed. */
+export const H2_MAX_INVALID_FRAMES = 100;
+
+// ---- listening and processes ----
+/** listen(2) backlog: SYNs the kernel queues while the loop is busy (also capped by net.core.somaxconn). */
+export const LISTEN_BACKLOG = 4096;
+/** Accept errors (EMFILE) are counted each time but logged at most once per this interval. */
+export const ACCEPT_ERROR_LOG_MS = 10_000;
+/** First restart delay after a crash; doubles per crash of a worker that had run less than WORKER_STABLE_MS. */
+export const RESTART_BASE_MS = 100;
+/** Upper bound of the restart delay: a worker that cannot start is retried twice a minute, not in a hot loop. */
+export const RESTART_MAX_MS = 30_000;
+/** A worker that ran this long before exiting is considered to have been healthy: its backoff starts over. */
+export const WORKER_STABLE_MS = 30_000;
+/** How often workers report their metrics to the primary, and the primary sends everyone's back. */
+export const METRICS_PUSH_MS = 1_000;

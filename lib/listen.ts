@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenAddr } from './config.js';
 import { info } from './log.js';
+import { ACCEPT_ERROR_LOG_MS, LISTEN_BACKLOG } from './limits.js';
 
 export interface Listener {
   server: Server;
@@ -54,8 +55,8 @@ function listenOn(server: Server, opts: { port?: number; host?: string; fd?: num
       server.off('error', onError);
       resolve();
     };
-    if (opts.fd !== undefined) server.listen({ fd: opts.fd, backlog: 4096 }, done);
-    else server.listen({ port: opts.port, host: opts.host, backlog: 4096 }, done);
+    if (opts.fd !== undefined) server.listen({ fd: opts.fd, backlog: LISTEN_BACKLOG }, done);
+    else server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, done);
   });
 }
 
@@ -89,7 +90,7 @@ export function acceptErrorLogger(count: (code: string) => void): (err: NodeJS.E
   return (err) => {
     count(err.code ?? 'accept-error');
     const now = Date.now();
-    if (now - last > 10_000) {
+    if (now - last > ACCEPT_ERROR_LOG_MS) {
       last = now;
       info(`accept: ${err.code ?? err.message} (open-files limit reached?); pending connections are refused until descriptors free up`);
     }

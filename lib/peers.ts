@@ -13,22 +13,16 @@
 // buckets are full again. Entries are fixed-shape records. Hot path (admitConnection, openStream, closeStream): one
 // Map lookup and O(1) list work; allocation only when a new key is inserted.
 
+import { CONN_BURST_FACTOR, DEFAULT_CONN_RATE_PER_IP, DEFAULT_MAX_STREAMS_PER_IP, MAX_PEER_ENTRIES } from './limits.js';
+
 export interface PeerLimits { maxStreamsPerIp: number; connRatePerSec: number; connBurst: number; maxEntries: number }
 
-/**
- * Generous, because one address can be a whole carrier-grade NAT or a university (hundreds of users):
- * - 256 streams: a page with a few clocks in each of ~50 browsers behind one address still fits; one attacker
- *   address pins at most 256 of the ~50,000 viewer slots.
- * - 50 new connections a second, bursts of 200: browsers open ≤ 6 per host at page load; 200 is dozens of users
- *   loading at once, while a single-address flood is cut to 50/s (a worker answers tens of thousands per second).
- * - 100,000 entries: ~110 B of heap each (IPv4-sized key, record, Map slot; measured by perf/cidr-bench.mjs), about
- *   11 MB; more than the viewer cap, so the overflow entry is only reached under a flood of distinct addresses.
- */
+/** The defaults, from limits.ts (each value's reason is written there). */
 export const DEFAULT_PEER_LIMITS: PeerLimits = {
-  maxStreamsPerIp: 256,
-  connRatePerSec: 50,
-  connBurst: 200,
-  maxEntries: 100_000,
+  maxStreamsPerIp: DEFAULT_MAX_STREAMS_PER_IP,
+  connRatePerSec: DEFAULT_CONN_RATE_PER_IP,
+  connBurst: DEFAULT_CONN_RATE_PER_IP * CONN_BURST_FACTOR,
+  maxEntries: MAX_PEER_ENTRIES,
 };
 
 /** Bucket credit is kept in thousandths of a token, so integer rates and millisecond clocks refill exactly. */

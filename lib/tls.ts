@@ -9,8 +9,6 @@ import { constants as cryptoConstants } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ConfigError } from './errors.js';
 
-/** A handshake must finish within this, from accept (slow or stuck handshakes hold a descriptor and ~30 KB). */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Offered to clients in this order of preference. */
 export const ALPN = ['h2', 'http/1.1'];
 

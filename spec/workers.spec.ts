@@ -4,7 +4,8 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labelSample, mergeWorkerMetrics, restartDelayMs, RESTART_BASE_MS, RESTART_MAX_MS } from '../lib/cluster.js';
+import { labelSample, mergeWorkerMetrics, restartDelayMs } from '../lib/cluster.js';
+import { RESTART_BASE_MS, RESTART_MAX_MS } from '../lib/limits.js';
 import { SERVER_JS, assertEndsCleanly, get, metrics, run, serveProc, sleep, walkGif, type Stream } from './procs.js';
 
 /** `timegif_NAME{worker="i",...} v` values by worker id. */
