@@ -83,7 +83,7 @@ export function parseIpv6(s: string, from: number, to: number, out: Uint32Array)
     let v = 0;
     while (i < to) {
       const c = s.charCodeAt(i);
-      const h = c < 128 ? HEX[c] : -1;
+      const h = c < 128 ? HEX[c]! : -1;
       if (h < 0) break;
       v = v * 16 + h;
       i++;
@@ -114,12 +114,12 @@ export function parseIpv6(s: string, from: number, to: number, out: Uint32Array)
   if (gap >= 0) {
     if (n === 8) return false;
     const tail = n - gap;
-    for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k];
+    for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k]!;
     for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
   } else if (n !== 8) {
     return false;
   }
-  for (let k = 0; k < 4; k++) out[k] = ((groups[2 * k] << 16) | groups[2 * k + 1]) >>> 0;
+  for (let k = 0; k < 4; k++) out[k] = ((groups[2 * k]! << 16) | groups[2 * k + 1]!) >>> 0;
   return true;
 }
 
@@ -136,7 +136,7 @@ function parseAddress(s: string): number {
     if (c === 58) {
       const zone = s.indexOf('%', i);
       if (!parseIpv6(s, 0, zone < 0 ? n : zone, scratchV6)) return NOT_AN_ADDRESS;
-      return isMapped(scratchV6) ? scratchV6[3] : IPV6;
+      return isMapped(scratchV6) ? scratchV6[3]! : IPV6;
     }
   }
   return NOT_AN_ADDRESS;
@@ -150,7 +150,7 @@ function isMapped(w: Uint32Array): boolean {
  *  run of two or more zero groups as '::', ::a.b.c.d and ::ffff:a.b.c.d with the IPv4 part dotted. */
 export function formatIpv6(w: ArrayLike<number>): string {
   const g: number[] = [];
-  for (let k = 0; k < 4; k++) g.push(w[k] >>> 16, w[k] & 0xffff);
+  for (let k = 0; k < 4; k++) g.push(w[k]! >>> 16, w[k]! & 0xffff);
   let bestBase = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {
@@ -162,7 +162,7 @@ export function formatIpv6(w: ArrayLike<number>): string {
   }
   if (bestLen < 2) bestBase = -1;
   if (bestBase === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-    return (bestLen === 5 ? '::ffff:' : '::') + formatIpv4(w[3] >>> 0);
+    return (bestLen === 5 ? '::ffff:' : '::') + formatIpv4(w[3]! >>> 0);
   }
   let out = '';
   for (let i = 0; i < 8; i++) {
@@ -172,7 +172,7 @@ export function formatIpv6(w: ArrayLike<number>): string {
       continue;
     }
     if (i !== 0) out += ':';
-    out += g[i].toString(16);
+    out += g[i]!.toString(16);
   }
   return bestBase >= 0 && bestBase + bestLen === 8 ? out + ':' : out;
 }
@@ -220,7 +220,7 @@ function isSpace(c: number): boolean {
  *  element loads stay unboxed; loading uses cmp128. */
 function cmpWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
   for (let k = 0; k < 4; k++) {
-    const d = a[ai + k] - b[bi + k];
+    const d = a[ai + k]! - b[bi + k]!;
     if (d !== 0) return d;
   }
   return 0;
@@ -229,7 +229,7 @@ function cmpWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number): numbe
 /** Compares the 128-bit values a[ai..ai+3] and b[bi..bi+3] (load time, plain arrays and typed arrays). */
 function cmp128(a: ArrayLike<number>, ai: number, b: ArrayLike<number>, bi: number): number {
   for (let k = 0; k < 4; k++) {
-    const d = a[ai + k] - b[bi + k];
+    const d = a[ai + k]! - b[bi + k]!;
     if (d !== 0) return d;
   }
   return 0;
@@ -241,7 +241,7 @@ function touches128(s: ArrayLike<number>, si: number, e: ArrayLike<number>, ei: 
   // s > e here, so e is not all ones and e + 1 does not wrap.
   let carry = 1;
   for (let k = 3; k >= 0; k--) {
-    const sum = e[ei + k] + carry;
+    const sum = e[ei + k]! + carry;
     carry = sum > 0xffffffff ? 1 : 0;
     if ((sum >>> 0) !== s[si + k]) return false;
   }
@@ -320,20 +320,20 @@ export class CidrSet {
     let hi = starts.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (starts[mid] <= x) lo = mid + 1;
+      if (starts[mid]! <= x) lo = mid + 1;
       else hi = mid;
     }
-    return lo > 0 && x <= this.v4End[lo - 1];
+    return lo > 0 && x <= this.v4End[lo - 1]!;
   }
 
   private hasV6(w: Uint32Array): boolean {
     const starts = this.v6Start;
-    const w0 = w[0];
+    const w0 = w[0]!;
     let lo = 0;
     let hi = this.v6Count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const s0 = starts[mid << 2]; // the top 32 bits decide almost every step
+      const s0 = starts[mid << 2]!; // the top 32 bits decide almost every step
       if (s0 < w0 || (s0 === w0 && cmpWords(starts, mid << 2, w, 0) <= 0)) lo = mid + 1;
       else hi = mid;
     }
@@ -374,16 +374,16 @@ function parseList(source: string, text: string, v4: number[], v6: number[], war
     const prefix = slash === to ? 128 : parsePrefix(text, slash + 1, to, 128);
     if (prefix < 0) throw bad('bad IPv6 prefix length');
     if (prefix >= 96 && isMapped(words)) {
-      pushV4(v4, words[3], prefix - 96, where, warnings);
+      pushV4(v4, words[3]!, prefix - 96, where, warnings);
       continue;
     }
     let hostBits = false;
     const at = v6.length;
     for (let k = 0; k < 4; k++) {
       const mask = wordMask(prefix - 32 * k);
-      if ((words[k] & ~mask) !== 0) hostBits = true;
-      v6[at + k] = (words[k] & mask) >>> 0;
-      v6[at + 4 + k] = (words[k] | ~mask) >>> 0;
+      if ((words[k]! & ~mask) !== 0) hostBits = true;
+      v6[at + k] = (words[k]! & mask) >>> 0;
+      v6[at + 4 + k] = (words[k]! | ~mask) >>> 0;
     }
     if (hostBits) {
       const masked = formatIpv6(v6.slice(at, at + 4));
@@ -406,15 +406,15 @@ function mergeV4(pairs: number[]): [Uint32Array, Uint32Array] {
   const n = pairs.length / 2;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => pairs[2 * a] - pairs[2 * b]);
+  order.sort((a, b) => pairs[2 * a]! - pairs[2 * b]!);
   const starts = new Uint32Array(n);
   const ends = new Uint32Array(n);
   let m = 0;
   for (let k = 0; k < n; k++) {
-    const s = pairs[2 * order[k]];
-    const e = pairs[2 * order[k] + 1];
-    if (m > 0 && s <= ends[m - 1] + 1) {
-      if (e > ends[m - 1]) ends[m - 1] = e;
+    const s = pairs[2 * order[k]!]!;
+    const e = pairs[2 * order[k]! + 1]!;
+    if (m > 0 && s <= ends[m - 1]! + 1) {
+      if (e > ends[m - 1]!) ends[m - 1] = e;
     } else {
       starts[m] = s;
       ends[m] = e;
@@ -434,15 +434,15 @@ function mergeV6(ranges: number[]): [Uint32Array, Uint32Array] {
   const ends = new Uint32Array(4 * n);
   let m = 0;
   for (let k = 0; k < n; k++) {
-    const at = 8 * order[k];
+    const at = 8 * order[k]!;
     if (m > 0 && touches128(ranges, at, ends, 4 * (m - 1))) {
       if (cmp128(ranges, at + 4, ends, 4 * (m - 1)) > 0) {
-        for (let j = 0; j < 4; j++) ends[4 * (m - 1) + j] = ranges[at + 4 + j];
+        for (let j = 0; j < 4; j++) ends[4 * (m - 1) + j] = ranges[at + 4 + j]!;
       }
     } else {
       for (let j = 0; j < 4; j++) {
-        starts[4 * m + j] = ranges[at + j];
-        ends[4 * m + j] = ranges[at + 4 + j];
+        starts[4 * m + j] = ranges[at + j]!;
+        ends[4 * m + j] = ranges[at + 4 + j]!;
       }
       m++;
     }

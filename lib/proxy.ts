@@ -119,7 +119,7 @@ function parseV1(buf: Buffer): ProxyResult {
 
   let proto = -1;
   for (let p = 0; p < V1_PROTOCOLS.length; p++) {
-    const name = V1_PROTOCOLS[p];
+    const name = V1_PROTOCOLS[p]!;
     if (line.startsWith(name) || (!complete && name.startsWith(line))) { proto = p; break; }
   }
   if (proto < 0) return result(PROXY.BAD, 'bad-v1-protocol');
@@ -137,7 +137,7 @@ function parseV1(buf: Buffer): ProxyResult {
   // and length, so junk is refused early.
   const last = complete ? fields.length : fields.length - 1;
   for (let f = 0; f < fields.length; f++) {
-    const text = fields[f];
+    const text = fields[f]!;
     const isPort = f >= 2;
     if (f < last) {
       if (text.length === 0) return result(PROXY.BAD, 'bad-v1-line');
@@ -151,10 +151,10 @@ function parseV1(buf: Buffer): ProxyResult {
   if (fields.length !== 4) return result(PROXY.BAD, 'bad-v1-line');
   const r = result(PROXY.DONE, '');
   r.consumed = eol + 2;
-  r.srcAddr = canonical(fields[0], v6);
-  r.dstAddr = canonical(fields[1], v6);
-  r.srcPort = parsePort(fields[2]);
-  r.dstPort = parsePort(fields[3]);
+  r.srcAddr = canonical(fields[0]!, v6);
+  r.dstAddr = canonical(fields[1]!, v6);
+  r.srcPort = parsePort(fields[2]!);
+  r.dstPort = parsePort(fields[3]!);
   return r;
 }
 
@@ -203,13 +203,13 @@ function couldBecome(text: string, isPort: boolean, v6: boolean): boolean {
 function parseV2(buf: Buffer): ProxyResult {
   if (!matchesPrefix(buf, V2_SIGNATURE)) return result(PROXY.BAD, 'bad-signature');
   if (buf.length < 13) return result(PROXY.NEED_MORE, '');
-  const version = buf[12] >> 4;
-  const command = buf[12] & 0x0f;
+  const version = buf[12]! >> 4;
+  const command = buf[12]! & 0x0f;
   if (version !== 2) return result(PROXY.BAD, 'bad-v2-version');
   if (command !== V2.LOCAL && command !== V2.PROXY) return result(PROXY.BAD, 'bad-v2-command');
   if (buf.length < 14) return result(PROXY.NEED_MORE, '');
-  const family = buf[13] >> 4;
-  const protocol = buf[13] & 0x0f;
+  const family = buf[13]! >> 4;
+  const protocol = buf[13]! & 0x0f;
   if (family > V2.AF_UNIX) return result(PROXY.BAD, 'bad-v2-family');
   if (protocol > V2.DGRAM) return result(PROXY.BAD, 'bad-v2-protocol');
   if (buf.length < V2_HEADER_BYTES) return result(PROXY.NEED_MORE, '');
@@ -219,7 +219,7 @@ function parseV2(buf: Buffer): ProxyResult {
   // Addresses are used for PROXY over AF_INET/AF_INET6 with TCP or UDP; everything else keeps the socket's own.
   const inet = family === V2.AF_INET || family === V2.AF_INET6;
   const proxied = command === V2.PROXY && inet && protocol !== V2.PROTO_UNSPEC;
-  const addressBytes = V2_ADDRESS_BYTES[family];
+  const addressBytes = V2_ADDRESS_BYTES[family] ?? 0;
   if (proxied && length < addressBytes) return result(PROXY.BAD, 'bad-v2-length');
   if (buf.length < total) return result(PROXY.NEED_MORE, '');
   if (!proxied) return local(total);
@@ -253,7 +253,7 @@ function checkTlvs(buf: Buffer, from: number, to: number): ProxyReason {
   let p = from;
   while (p < to) {
     if (p + 3 > to) return 'bad-v2-tlv';
-    const length = (buf[p + 1] << 8) | buf[p + 2];
+    const length = (buf[p + 1]! << 8) | buf[p + 2]!;
     if (buf[p] === PP2_TYPE_CRC32C) {
       if (length !== 4 || crcAt >= 0) return 'bad-v2-tlv';
       crcAt = p + 3;
@@ -276,8 +276,8 @@ for (let n = 0; n < 256; n++) {
 export function crc32cSkipping(buf: Uint8Array, end: number, zeroAt: number): number {
   let crc = 0xffffffff;
   for (let i = 0; i < end; i++) {
-    const byte = i >= zeroAt && i < zeroAt + 4 ? 0 : buf[i];
-    crc = CRC32C_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+    const byte = i >= zeroAt && i < zeroAt + 4 ? 0 : buf[i]!;
+    crc = CRC32C_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
 }

@@ -62,7 +62,7 @@ function generate(count: number, seed: number): Generated {
   const sources = ['zones/aa.zone', 'zones/bb.zone', 'extra.txt'].map((source) => ({ source, lines: [] as string[] }));
   const v6Bases = Array.from({ length: 12 }, () => randomBig(rand, 32) << 96n);
   for (let i = 0; i < count; i++) {
-    const src = sources[Math.floor(rand() * sources.length)];
+    const src = sources[Math.floor(rand() * sources.length)]!;
     if (rand() < 0.05) src.lines.push(rand() < 0.5 ? '' : `# comment ${i}`);
     const r = rand();
     const isV6 = r < 0.42;
@@ -73,19 +73,19 @@ function generate(count: number, seed: number): Generated {
     const kind = rand();
     if (kind < 0.15 && list.length > 0) {
       // child of an earlier range (overlap)
-      const parent = list[Math.floor(rand() * list.length)];
+      const parent = list[Math.floor(rand() * list.length)]!;
       const parentPrefix = bits - (parent.end - parent.start + 1n).toString(2).length + 1;
       prefix = Math.min(bits, parentPrefix + Math.floor(rand() * 9));
       value = randomIn(rand, parent);
     } else if (kind < 0.3 && list.length > 0) {
       // the next block after an earlier one, same size (adjacent)
-      const prev = list[Math.floor(rand() * list.length)];
+      const prev = list[Math.floor(rand() * list.length)]!;
       prefix = bits - (prev.end - prev.start + 1n).toString(2).length + 1;
       value = prev.end + 1n;
       if (value > (isV6 ? V6_ALL : V4_ALL)) value = 0n;
     } else if (isV6) {
       prefix = 24 + Math.floor(rand() * 105);
-      value = v6Bases[Math.floor(rand() * v6Bases.length)] | (randomBig(rand, 128) >> 32n);
+      value = v6Bases[Math.floor(rand() * v6Bases.length)]! | (randomBig(rand, 128) >> 32n);
     } else {
       prefix = 14 + Math.floor(rand() * 19);
       value = randomBig(rand, 32);
@@ -122,28 +122,28 @@ function cmpBig(a: bigint, b: bigint): number {
 
 /** Membership of every query by a sweep over sorted queries (diff array), independent of lib/cidr.ts. */
 function referenceMembership(ranges: Range[], queries: bigint[]): boolean[] {
-  const order = queries.map((_, i) => i).sort((a, b) => cmpBig(queries[a], queries[b]));
+  const order = queries.map((_, i) => i).sort((a, b) => cmpBig(queries[a]!, queries[b]!));
   const sorted = order.map((i) => queries[i]);
   const lowerBound = (x: bigint, strict: boolean): number => {
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (strict ? sorted[mid] <= x : sorted[mid] < x) lo = mid + 1;
+      if (strict ? sorted[mid]! <= x : sorted[mid]! < x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   };
   const diff = new Int32Array(sorted.length + 1);
   for (const r of ranges) {
-    diff[lowerBound(r.start, false)]++;
-    diff[lowerBound(r.end, true)]--;
+    diff[lowerBound(r.start, false)]!++;
+    diff[lowerBound(r.end, true)]!--;
   }
   const out = new Array<boolean>(queries.length);
   let depth = 0;
   for (let k = 0; k < sorted.length; k++) {
-    depth += diff[k];
-    out[order[k]] = depth > 0;
+    depth += diff[k]!;
+    out[order[k]!] = depth > 0;
   }
   return out;
 }
@@ -185,13 +185,13 @@ test('cidr :: membership matches the reference on ~100k addresses (random, edges
   const v6q: bigint[] = [];
   for (let i = 0; i < 36_000; i++) v4q.push(randomBig(rand, 32));
   for (let i = 0; i < 3_000; i++) {
-    const r = data.v4[Math.floor(rand() * data.v4.length)];
+    const r = data.v4[Math.floor(rand() * data.v4.length)]!;
     v4q.push(r.start, r.end, randomIn(rand, r));
     if (r.start > 0n) v4q.push(r.start - 1n);
     if (r.end < V4_ALL) v4q.push(r.end + 1n);
   }
   for (let i = 0; i < 4_000; i++) {
-    const r = data.v6[Math.floor(rand() * data.v6.length)];
+    const r = data.v6[Math.floor(rand() * data.v6.length)]!;
     v6q.push(r.start, r.end, randomIn(rand, r));
     if (r.start > 0n) v6q.push(r.start - 1n);
     if (r.end < V6_ALL) v6q.push(r.end + 1n);
@@ -209,15 +209,15 @@ test('cidr :: membership matches the reference on ~100k addresses (random, edges
     if (expected) hits++;
   };
   v4q.forEach((q, i) => {
-    check(v4Text(q), v4Expected[i]);
-    if (i % 4 === 0) check(`::ffff:${v4Text(q)}`, v4Expected[i]);
-    if (i % 16 === 1) check(`::ffff:${(q >> 16n).toString(16)}:${(q & 0xffffn).toString(16)}`, v4Expected[i]);
-    if (i % 16 === 2) check(`0:0:0:0:0:FFFF:${v4Text(q)}`, v4Expected[i]);
+    check(v4Text(q), v4Expected[i]!);
+    if (i % 4 === 0) check(`::ffff:${v4Text(q)}`, v4Expected[i]!);
+    if (i % 16 === 1) check(`::ffff:${(q >> 16n).toString(16)}:${(q & 0xffffn).toString(16)}`, v4Expected[i]!);
+    if (i % 16 === 2) check(`0:0:0:0:0:FFFF:${v4Text(q)}`, v4Expected[i]!);
   });
   v6q.forEach((q, i) => {
     if ((q >> 32n) === 0xffffn) return; // mapped addresses are IPv4 peers; covered above
-    check(v6Text(q, i % 3), v6Expected[i]);
-    if (i % 8 === 0) check(`${v6Text(q, 0)}%eth0`, v6Expected[i]);
+    check(v6Text(q, i % 3), v6Expected[i]!);
+    if (i % 8 === 0) check(`${v6Text(q, 0)}%eth0`, v6Expected[i]!);
   });
   assert.ok(checked > 100_000, `checked ${checked}`);
   assert.ok(hits > checked / 5 && hits < (checked * 4) / 5, `hits ${hits} of ${checked}: both outcomes exercised`);
@@ -227,7 +227,7 @@ test('cidr :: the sweep reference agrees with a brute-force scan', () => {
   const rand = prng(7);
   const queries: bigint[] = [];
   for (let i = 0; i < 150; i++) {
-    const r = data.v4[Math.floor(rand() * data.v4.length)];
+    const r = data.v4[Math.floor(rand() * data.v4.length)]!;
     queries.push(i % 2 ? r.end + 1n : randomBig(rand, 32));
   }
   const swept = referenceMembership(data.v4, queries);

@@ -204,7 +204,7 @@ test('proxy :: random and mutated input never throws and never over-consumes', (
   const next = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
   let done = 0;
   for (let i = 0; i < 20_000; i++) {
-    const base = GOOD[i % GOOD.length].bytes;
+    const base = GOOD[i % GOOD.length]!.bytes;
     const buf = Buffer.from(base.subarray(0, next() < 200 ? base.length : next() % base.length));
     const flips = next() % 3;
     for (let f = 0; f < flips && buf.length > 0; f++) buf[(next() << 8 | next()) % buf.length] = next();
