@@ -191,8 +191,7 @@ for (const engine of ENGINES) {
     }
   }, s);
 
-  // WebKit rushes through a small finite GIF's first pass; decoding="async", or a picture above 25,600 px, cures it
-  // (the large picture's first frame is cut short, so it may run one second ahead).
+  // WebKit rushes through a small finite GIF's first pass; decoding="async", or a picture above 25,600 px, cures it.
   const finiteCases = engine.name === 'webkit' ? ['decoding="async" |', '|&scale=6'] : ['|'];
   for (const c of finiteCases) {
     const [attr, query] = c.split('|') as [string, string];
@@ -203,7 +202,9 @@ for (const engine of ENGINES) {
       const tab = await browser!.newTab();
       try {
         await tab.goto(page.url);
-        const seen = await watch(tab, '#clock', `${engine.name}-finite`, 4500, face, query === '' ? 0 : 1);
+        // An engine may show the first frame for less than its second (recorded: Chromium 0.5 s, WebKit 0.1-0.8 s), so
+        // the finite clock may run up to one second ahead; it must never run faster than that.
+        const seen = await watch(tab, '#clock', `${engine.name}-finite`, 4500, face, 1);
         assert.ok(new Set(seen).size >= 4, `${engine.name}: one frame a second, never ahead of the clock: ${seen.join(',')}`);
         assert.is(inst.app.viewers, 0, 'a finite GIF is no stream');
       } finally {
