@@ -21,7 +21,7 @@ const OPTION_NAMES = FACE_OPTIONS.map((o) => o.name);
 /**
  * The page shows the stream and helps embedders: a zone, 12/24 h, theme and scale picker, and copy-paste
  * snippets for the live image and the finite one. An endless <img> would hold the page's load event forever, so
- * the image is inserted by script after `load` (and with loading="lazy" for the no-script case). The page's own
+ * the image is inserted by script after `load` (the no-script fallback is a lazy image). The page's own
  * query (tz, h12, theme, scale, stream) is passed to the image; the picker rewrites it.
  *
  * Ends and reconnects, measured in Chromium, Firefox and WebKit: a broken stream fires `error`; a clean end
@@ -111,8 +111,10 @@ export const PAGE_HTML = `<!doctype html>
     var q = query(), size = SIZES[state.scale + '/' + (state.h12 === '1' ? 1 : 0)] || [0, 0];
     var base = location.origin + '/time.gif';
     var dims = ' width="' + size[0] + '" height="' + size[1] + '"';
+    // The live image gets its src after the page's load event: an endless response would hold that event forever.
     document.getElementById('live').textContent =
-      '<img src="' + esc(base + (q ? '?' + q : '')) + '"' + dims + ' alt="the current time" loading="lazy" decoding="async">';
+      '<img id="timegif"' + dims + ' alt="the current time" decoding="async">\n' +
+      "<script>addEventListener('load', function () { document.getElementById('timegif').src = '" + base + (q ? '?' + q : '') + "'; });</script>";
     var fq = 'seconds=' + FINITE + (q ? '&' + q : '');
     document.getElementById('finite').textContent =
       '<img src="' + esc(base + '?' + fq) + '"' + dims + ' alt="the current time" decoding="async">';

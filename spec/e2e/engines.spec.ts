@@ -3,7 +3,7 @@
 // behind) and advance. WebKit must have been given the multipart stream, the others the endless GIF. A deliberate
 // end (shutdown) must leave the last picture on screen, not a broken image. The page `/` must show a live clock
 // without reconnecting, and its picker must change the clock. What README's "Embedding" claims is measured here
-// too: a plain <img> holds the window `load` (loading="lazy" and script insertion do not), six live images per
+// too: a plain <img> holds the window `load` (an image inserted after `load` does not), six live images per
 // host over HTTP/1.1 against eight over HTTP/2, and a finite GIF playing in real time (in WebKit with
 // decoding="async"). Set E2E_SHOTS=DIR to keep the screenshots.
 
@@ -133,7 +133,8 @@ for (const engine of ENGINES) {
       await waitFor(() => inst.app.viewers === 1, `${engine.name}: the replaced streams closed`, 5000);
       const snippet = await tab.evaluate<string>(`location.search + ' ' + document.getElementById('live').textContent + ' ' + document.getElementById('finite').textContent`);
       assert.match(snippet, '?tz=Asia/Tokyo&h12=1&theme=light ', 'the address bar carries the choice');
-      assert.match(snippet, '/time.gif?tz=Asia/Tokyo&amp;h12=1&amp;theme=light" width="283" height="33"', 'the live snippet, sized');
+      assert.match(snippet, '<img id="timegif" width="283" height="33"', 'the live snippet, sized');
+      assert.match(snippet, "/time.gif?tz=Asia/Tokyo&h12=1&theme=light'; });</script>", 'the live snippet sets src after load');
       assert.match(snippet, '/time.gif?seconds=3600&amp;tz=Asia/Tokyo&amp;h12=1&amp;theme=light"', 'the finite snippet');
     } finally {
       await tab.close().catch(() => undefined);
@@ -141,11 +142,12 @@ for (const engine of ENGINES) {
     }
   }, s);
 
-  specIf(engine.missing, `${engine.name} :: window load: held by a plain <img>, not by loading="lazy" or one inserted after load`, async () => {
+  // loading="lazy" is no cure: an on-screen lazy image whose request starts before load fires holds it too, a race
+  // that went either way in Chromium from one run to the next.
+  specIf(engine.missing, `${engine.name} :: window load: held by a plain <img>, not by one inserted after load`, async () => {
     const { inst, http } = await startServer();
     const bodies = {
       plain: `<img src="${http}/time.gif">`,
-      lazy: `<img loading="lazy" src="${http}/time.gif">`,
       script: `<script>addEventListener('load', function () { var i = new Image(); i.src = '${http}/time.gif'; document.body.appendChild(i); });</script>`,
     };
     try {
