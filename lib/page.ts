@@ -113,8 +113,8 @@ export const PAGE_HTML = `<!doctype html>
     var dims = ' width="' + size[0] + '" height="' + size[1] + '"';
     // The live image gets its src after the page's load event: an endless response would hold that event forever.
     document.getElementById('live').textContent =
-      '<img id="timegif"' + dims + ' alt="the current time" decoding="async">\n' +
-      "<script>addEventListener('load', function () { document.getElementById('timegif').src = '" + base + (q ? '?' + q : '') + "'; });</script>";
+      '<img id="timegif"' + dims + ' alt="the current time" decoding="async">\\n' +
+      "<script>addEventListener('load', function () { document.getElementById('timegif').src = '" + base + (q ? '?' + q : '') + "'; });<\\/script>";
     var fq = 'seconds=' + FINITE + (q ? '&' + q : '');
     document.getElementById('finite').textContent =
       '<img src="' + esc(base + '?' + fq) + '"' + dims + ' alt="the current time" decoding="async">';

@@ -16,6 +16,7 @@ import { DEFAULT_FACE, faceSize, MAX_SCALE, MIN_SCALE, paletteFor, type FaceOpti
 import { MAX_CHANNELS, MAX_CHANNELS_PER_IP } from '../lib/limits.js';
 import { FACE_OPTIONS, faceOptionsMarkdown } from '../lib/options.js';
 import { renderFiniteGif } from '../lib/render.js';
+import { PAGE_HTML } from '../lib/page.js';
 
 let now = 1_796_160_000_250;
 const clock = { now: () => now, manualClock: true };
@@ -160,6 +161,14 @@ test('embedding :: README has the option table and the size table as the code bu
   assert.is(help.status, 0);
   for (const o of FACE_OPTIONS) assert.match(help.stdout.toString(), `--${o.name}`, `render --help lists --${o.name}`);
   assert.match(help.stdout.toString(), '--loop');
+});
+
+test('embedding :: the page\'s one inline script parses (a snippet string must not end it early)', () => {
+  const closes = PAGE_HTML.match(/<\/script>/gi) ?? [];
+  assert.is(closes.length, 1, 'one </script>: the snippets write theirs as <\\/script>');
+  const js = PAGE_HTML.slice(PAGE_HTML.indexOf('<script>') + 8, PAGE_HTML.lastIndexOf('</script>'));
+  assert.not.throws(() => new Function(js), 'the script is valid JavaScript');
+  for (const o of FACE_OPTIONS) assert.match(PAGE_HTML, `id="${o.name}"`, `the picker has ${o.name}`);
 });
 
 test.after.each(drainAll);

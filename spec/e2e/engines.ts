@@ -178,7 +178,14 @@ async function launchWebKit(): Promise<Browser> {
         async goto(url) {
           await call('POST', `${s}/url`, { url });
           const until = Date.now() + 10_000;
-          while ((await call('POST', `${s}/execute/sync`, { script: 'return document.readyState', args: [] })) === 'loading') {
+          // With pageLoadStrategy none the old document may still be unloading: a script there fails with
+          // "no such frame"; ask again until the new one answers.
+          const state = (): Promise<string> =>
+            call('POST', `${s}/execute/sync`, { script: 'return document.readyState', args: [] }).catch((err: Error) => {
+              if (err instanceof WebDriverError && err.message.includes('no such frame')) return 'loading';
+              throw err;
+            });
+          while ((await state()) === 'loading') {
             if (Date.now() > until) throw new Error(`webkit: ${url} still loading after 10 s`);
             await sleep(50);
           }
