@@ -18,7 +18,7 @@ run: build
 	$(NODE) dist/server.js serve --listen $(LISTEN) $(ARGS)
 
 test: build
-	$(NODE) node_modules/uvu/bin.js dist/spec '\.spec\.js$$'
+	$(NODE) spec/run.mjs dist/spec '\.spec\.js$$'
 
 bench: build
 	$(MAKE) -C perf bench

@@ -17,6 +17,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverSendQueue } from '../dist/spec/helpers.js';
+import { sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const env = process.env;
@@ -24,7 +25,6 @@ const BUILDS = (env.BUILDS || resolve(HERE, '..')).split(',').map((d) => resolve
 const SESSIONS = Number(env.SESSIONS || 300);
 const PIPELINERS = Number(env.PIPELINERS || 100);
 const WAIT_S = Number(env.WAIT_S || 16);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'timegif-attack-'));
 const cert = join(dir, 'c.pem');

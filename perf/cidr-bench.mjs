@@ -12,6 +12,7 @@ import os from 'node:os';
 import { CidrSet } from '../dist/lib/cidr.js';
 import { PeerTable } from '../dist/lib/peers.js';
 import { mulberry32 } from '../dist/spec/random.js';
+import { machine as machineLine, median } from './common.mjs';
 
 const RANGES = Number(process.env.RANGES ?? 50_000);
 const LOOKUPS = Number(process.env.LOOKUPS ?? 1_000_000);
@@ -106,7 +107,6 @@ for (const [name, addrs] of Object.entries(pools)) {
 console.log(`verified ${POOL * 3} addresses against the naive scan; merged ranges ${set.size} of ${RANGES}`);
 
 // ---- time ----
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 /** CPU milliseconds (user + system) per round: other work on the shared machine inflates wall time, not this. */
 function timeRounds(fn) {
   fn(); // warm-up
@@ -182,7 +182,7 @@ if (sink < 0) console.log(sink);
 // ---- record ----
 if (RECORD) {
   const cpu = os.cpus();
-  const machine = `Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM (shared 2-core VPS)`;
+  const machine = machineLine();
   const out = [
     `\n## Blocklists and per-IP table (${new Date().toISOString()})\n`,
     `Command: \`cd perf && RANGES=${RANGES} LOOKUPS=${LOOKUPS} NAIVE=${NAIVE} ROUNDS=${ROUNDS} node ${globalThis.gc ? '--expose-gc ' : ''}cidr-bench.mjs\`  `,

@@ -15,6 +15,7 @@ import createStream from 'gifenc/src/stream.js';
 import omggif from 'omggif';
 import { parseGIF, decompressFrames } from 'gifuct-js';
 import { mulberry32 } from '../dist/spec/random.js';
+import { machine, median } from './common.mjs';
 
 const ITER = Number(process.env.ITER ?? 25);
 const WARMUP = Number(process.env.WARMUP ?? 3);
@@ -126,7 +127,6 @@ function verify(name, scene, vs) {
   for (let i = 0; i < f.length; i++) if (rgba[i * 4] !== ((f[i] * 3) & 255)) throw new Error(`${name}: omggif disagrees at pixel ${i}`);
 }
 
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 const rows = [];
 for (const name of SCENES) {
@@ -174,7 +174,7 @@ if (RECORD) {
   appendFileSync(new URL('./RESULTS.md', import.meta.url), [
     '', `## Encoder: LZW throughput and size (${new Date().toISOString()})`, '',
     `Command: \`cd perf && ITER=${ITER} WARMUP=${WARMUP} SCENES=${SCENES.join(',')} node encoder-bench.mjs\`  `,
-    `Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM (shared 2-core VPS).  `,
+    `${machine()}.  `,
     `Scenes: ${scenesDesc}. All outputs verified to decode to the input (gifuct-js) before timing; variants interleaved per round.`,
     '', ...lines, '',
   ].join('\n'));

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoad, procStats } from './load.mjs';
 import { fixedStream } from './naive-server.mjs';
 import { GifFrameSplitter } from './gif-frames.mjs';
+import { fmt, sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,8 +33,6 @@ const RATE = Number(env.RATE || 2000);
 const ONLY = (env.ONLY || 'cwrite,naive,timegif').split(',');
 const CHECK_VIEWERS = 20;
 const CHECK_SECONDS = 3;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fmt = (x, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
 const SERVERS = {
   cwrite: { label: 'C write() floor', cmd: () => [`${OUT}cwrite`, `${OUT}prologue.bin`, `${OUT}frame.bin`, '127.0.0.1:0'] },

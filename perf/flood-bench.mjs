@@ -19,6 +19,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { runLoad, procStats } from './load.mjs';
+import { fmt, freePort, sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,17 +34,8 @@ const RATE = Number(env.RATE || 2000);
 const ONLY = (env.ONLY || 'junk,blocked,viewers').split(',');
 const VIEWER_FLOODS = (env.VIEWER_FLOODS || 'keepalive,close').split(',');
 const FLOOD_SRC = '127.2.0.0/16'; // the viewers come from load.mjs's default 127.1.0.0/20
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const fmt = (x, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const kfmt = (x) => (x === null || !Number.isFinite(x) ? '-' : `${(x / 1000).toFixed(1)}k`);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 // A child under the hard open-files limit; `ready` resolves with its stdout lines so far once `match` is seen.
 function launch(name, file, args, match) {

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import omggif from 'omggif';
 import { procStats, expandCidrs } from './load.mjs';
 import { verifyStream } from './verify-gif.mjs';
+import { median, sleep } from './common.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -22,8 +23,6 @@ const VIEWERS = Number(env.VIEWERS || 5000);
 const SECONDS = Number(env.SECONDS || 10);
 const ROUNDS = Number(env.ROUNDS || 3);
 const BOUNDARY = Buffer.from('\r\n--timegif-frame\r\n');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function startServer() {
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, `${ROOT}dist/server.js`, 'serve',

@@ -15,6 +15,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { procStats } from './load.mjs';
+import { sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -22,7 +23,6 @@ const env = process.env;
 const VIEWERS = Number(env.VIEWERS || 500);
 const SECONDS = Number(env.SECONDS || 8);
 const CONNS = Number(env.CONNS || 200);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 if (process.argv[2] !== '--inner') {
   const r = spawnSync('unshare', ['-n', process.execPath, fileURLToPath(import.meta.url), '--inner'], { stdio: 'inherit', env });

@@ -12,6 +12,7 @@ import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PARSE, RequestParser } from '../dist/lib/http1.js';
+import { median } from './common.mjs';
 
 const LOAD_AT_START = loadavg()[0];
 const ITER = Number(process.env.ITER ?? 200_000);
@@ -120,10 +121,6 @@ function check() {
 
 // ---- time ---------------------------------------------------------------------------------------------------
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /** Times every variant RUNS times, interleaved so that load from other processes falls on all of them alike. */
 function timeAll(rows) {

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { runLoad, formatSummary, procStats } from './load.mjs';
+import { freePort, sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,13 +39,6 @@ function parseArgs(argv) {
 
 // A free loopback port from the OS (listen on 0, read it, close). The profilers may hold the server's stdout,
 // so the port is passed explicitly and readiness is also checked by connecting.
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 function canConnect(port) {
   return new Promise((resolve) => {
@@ -54,7 +48,6 @@ function canConnect(port) {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function profilerCommand(tool, port, viewers) {
   const server = [`${ROOT}dist/server.js`, 'serve', '--listen', `127.0.0.1:${port}`, '--max-viewers', String(viewers + 1000)];

@@ -22,6 +22,7 @@ import { X509Certificate } from 'node:crypto';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from './common.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,7 +39,6 @@ const KIND_NAMES = {
 };
 const VIEWER_PROCS = env('VIEWER_PROCS', 2);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** What the checks saw, per server: `TLSv1.3 TLS_AES_256_GCM_SHA384`. */
 const checked = {};
 
@@ -118,14 +118,6 @@ if (process.argv[2] === 'handshake-client') {
 
 // ---- servers ----------------------------------------------------------------------------------------------
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Every pid of a process tree (nginx master + worker), from /proc/PID/task/TID/children. */
 function tree(pid) {
@@ -367,7 +359,7 @@ function record(rows, rss, nginxVersion, load) {
     '',
     `Command: \`node perf/tls-bench.mjs\` (SECONDS=${SECONDS} ROUNDS=${ROUNDS} CLIENTS=${CLIENTS} INFLIGHT=${INFLIGHT} VIEWERS=${VIEWERS})  `,
     `Node ${process.version}, ${nginxVersion || 'nginx'} (1 worker, TLS defaults), ${cpus().length} × ${cpus()[0]?.model.trim()}, ` +
-      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (shared 2-core VPS; the client processes run on the same cores; ` +
+      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (the client processes run on the same cores; ` +
       `1-min load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end).  `,
     `Checked first: the same self-signed ECDSA P-256 certificate on each, ${Object.entries(checked).map(([k, v]) => `${k} ${v}`).join(', ')}, no session resumption. ` +
       'Each connection: full handshake, client ends, server closes. Server CPU = utime + stime of its processes from /proc.',

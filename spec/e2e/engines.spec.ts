@@ -179,13 +179,16 @@ for (const engine of ENGINES) {
     try {
       for (const [proto, base, transport] of [['HTTP/1.1', http!, 0], ['HTTP/2', `https://localhost:${httpsPort}`, 2]] as const) {
         const page = await pageServer('', imgs(base));
-        await tab.goto(page.url);
-        await waitFor(() => inst.app.viewersByTransport[transport] === (transport === 0 ? 6 : 8), `${engine.name} ${proto}: streams`, 10_000);
-        await sleep(1500);
-        assert.is(inst.app.viewersByTransport[transport], transport === 0 ? 6 : 8, `${engine.name} over ${proto}: no more streams later`);
-        await tab.goto('about:blank');
-        await waitFor(() => inst.app.viewers === 0, `${engine.name}: the streams closed`, 10_000);
-        page.server.close();
+        try {
+          await tab.goto(page.url);
+          await waitFor(() => inst.app.viewersByTransport[transport] === (transport === 0 ? 6 : 8), `${engine.name} ${proto}: streams`, 10_000);
+          await sleep(1500);
+          assert.is(inst.app.viewersByTransport[transport], transport === 0 ? 6 : 8, `${engine.name} over ${proto}: no more streams later`);
+          await tab.goto('about:blank');
+          await waitFor(() => inst.app.viewers === 0, `${engine.name}: the streams closed`, 10_000);
+        } finally {
+          page.server.close();
+        }
       }
     } finally {
       await tab.close().catch(() => undefined);
