@@ -4,7 +4,7 @@
 import { attachWorker, isClusterWorker, runPrimary, workerStartOptions } from './lib/cluster.js';
 import { ConfigError } from './lib/errors.js';
 import { helpText, parseArgs } from './lib/config.js';
-import { info } from './lib/log.js';
+import { info, setLogLevel, warn } from './lib/log.js';
 import { renderCommand } from './lib/render.js';
 import { nftCommand } from './lib/nft.js';
 import { start, type Instance } from './lib/start.js';
@@ -20,6 +20,7 @@ async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   // --workers N: this process becomes the primary (lib/cluster.ts); its workers run the code below.
+  setLogLevel(config.logLevel);
   const worker = isClusterWorker();
   if (config.workers > 1 && !worker) return runPrimary(config);
   const inst = await start(config, worker ? workerStartOptions() : {});
@@ -30,9 +31,10 @@ async function serve(argv: string[]): Promise<number> {
     try {
       const next = parseArgs(argv).config;
       inst.reload(next);
+      setLogLevel(next.logLevel);
       info(`reloaded: ${inst.app.lists.blocklist.size} blocked ranges, hosts ${next.hosts.join(',') || 'any'}`);
     } catch (err) {
-      info(`reload failed, keeping the previous configuration: ${(err as Error).message}`);
+      warn(`reload failed, keeping the previous configuration: ${(err as Error).message}`);
     }
   });
   return new Promise<number>((resolve) => {
@@ -49,7 +51,7 @@ async function serve(argv: string[]): Promise<number> {
 function report({ app, listeners }: Instance, printListeners: boolean): void {
   if (printListeners) for (const l of listeners) process.stdout.write(`listening on ${l.url}\n`);
   if (listeners.some((l) => l.tls) && app.tls === null)
-    info('warning: a TLS listener (https socket) has no certificate: every TLS connection will be closed; give --cert and --key');
+    warn('a TLS listener (https socket) has no certificate: every TLS connection will be closed; give --cert and --key');
   const cfg = app.cfg;
   const byMemory = Math.floor(app.memoryLimitBytes / RSS_PER_VIEWER_BYTES);
   const capacity = Math.min(cfg.maxViewers, app.maxConnections, byMemory);
@@ -62,7 +64,7 @@ function report({ app, listeners }: Instance, printListeners: boolean): void {
   // libuv answers EMFILE by accepting and closing the pending connections itself, so running out of descriptors
   // is invisible to the process: the connection cap must stay below the open-files limit.
   if (app.openFiles !== null && app.maxConnections > app.openFiles - 64)
-    info(`warning: --max-connections ${app.maxConnections} is above the open-files limit ${app.openFiles} less a reserve of 64: ` +
+    warn(`--max-connections ${app.maxConnections} is above the open-files limit ${app.openFiles} less a reserve of 64: ` +
       'connections past the limit will be refused by the kernel without a trace; raise LimitNOFILE or lower the cap');
 }
 

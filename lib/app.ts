@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { ChannelRegistry } from './channel.js';
 import { fanOut, newFanoutStats, type FanoutLimits } from './fanout.js';
-import { AccessLog, FaultLog, info } from './log.js';
+import { AccessLog, FaultLog, warn } from './log.js';
 import { Metrics } from './metrics.js';
 import { FINITE_HEADERS, Responses } from './responses.js';
 import { buildHead, buildResponse } from './canned.js';
@@ -84,7 +84,7 @@ export function loadLists(cfg: Config): Lists {
   const { set: proxyFrom, warnings: w3 } = CidrSet.fromText([
     { source: '--proxy-protocol-from', text: cfg.proxyProtocolFrom.join('\n') },
   ]);
-  for (const w of [...w1, ...w2, ...w3]) info(`warning: ${w}`);
+  for (const w of [...w1, ...w2, ...w3]) warn(w);
   return { blocklist, allowlist, proxyFrom };
 }
 

@@ -3,9 +3,10 @@
 
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 import { CONN_BURST_FACTOR, DEFAULT_CONN_RATE_PER_IP, DEFAULT_MAX_STREAMS_PER_IP, DEFAULT_MAX_VIEWERS } from './limits.js';
 
-type Kind = 'string' | 'list' | 'int' | 'bool' | 'addr';
+type Kind = 'string' | 'list' | 'int' | 'bool' | 'addr' | 'choice';
 
 interface OptionDef {
   readonly kind: Kind;
@@ -13,6 +14,8 @@ interface OptionDef {
   readonly arg?: string;
   readonly min?: number;
   readonly max?: number;
+  /** kind 'choice': the values accepted. */
+  readonly choices?: readonly string[];
 }
 
 export const OPTIONS = {
@@ -34,6 +37,7 @@ export const OPTIONS = {
   'access-log': { kind: 'string', arg: 'FILE|-', help: 'access log (combined + bytes + seconds); - for stdout (default: off)' },
   'metrics-token': { kind: 'string', arg: 'TOKEN', help: '/metrics and /healthz also answer to "Authorization: Bearer TOKEN" from anywhere' },
   'workers': { kind: 'int', arg: 'N', min: 1, max: 64, help: 'worker processes (node:cluster; default 1 = no cluster)' },
+  'log-level': { kind: 'choice', arg: 'info|warn', choices: LOG_LEVELS, help: 'info: start-up, reloads and a per-minute sample of client faults; warn: only warnings (default info)' },
   'config': { kind: 'string', arg: 'FILE', help: 'JSON file with these same keys; command-line options win' },
 } as const satisfies Record<string, OptionDef>;
 
@@ -63,6 +67,7 @@ export interface Config {
   accessLog: string | null;
   metricsToken: string | null;
   workers: number;
+  logLevel: LogLevel;
   configFile: string | null;
 }
 
@@ -86,6 +91,7 @@ export function defaultConfig(): Config {
     accessLog: null,
     metricsToken: null,
     workers: 1,
+    logLevel: 'info',
     configFile: null,
   };
 }
@@ -130,6 +136,12 @@ function setOption(cfg: Config, name: string, raw: unknown, from: 'cli' | 'file'
       const cleaned = items.map((s) => s.trim()).filter((s) => s !== '');
       if (cleaned.length === 0) throw new ConfigError(`${where}: expected at least one value`);
       (c[field] as string[]).push(...(name === 'hosts' ? cleaned.map((h) => h.toLowerCase()) : cleaned));
+      return;
+    }
+    case 'choice': {
+      const v = str(raw);
+      if (!def.choices!.includes(v)) throw new ConfigError(`${where}: expected one of ${def.choices!.join(', ')}, got ${JSON.stringify(v.slice(0, 40))}`);
+      c[field] = v;
       return;
     }
     case 'addr': {

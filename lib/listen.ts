@@ -5,7 +5,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenAddr } from './config.js';
-import { info } from './log.js';
+import { warn } from './log.js';
 import { ACCEPT_ERROR_LOG_MS, LISTEN_BACKLOG } from './limits.js';
 
 export interface Listener {
@@ -92,7 +92,7 @@ export function acceptErrorLogger(count: (code: string) => void): (err: NodeJS.E
     const now = Date.now();
     if (now - last > ACCEPT_ERROR_LOG_MS) {
       last = now;
-      info(`accept: ${err.code ?? err.message} (open-files limit reached?); pending connections are refused until descriptors free up`);
+      warn(`accept: ${err.code ?? err.message} (open-files limit reached?); pending connections are refused until descriptors free up`);
     }
   };
 }

@@ -89,8 +89,23 @@ export function setInfoSink(fn: (line: string) => void): void {
   infoSink = fn;
 }
 
+/** info: start-up, reloads, signals and the per-minute fault samples; warn: only what an operator must act on. */
+export const LOG_LEVELS = ['info', 'warn'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+let level: LogLevel = 'info';
+
+/** Set by the server from --log-level. */
+export function setLogLevel(l: LogLevel): void {
+  level = l;
+}
+
 export function info(msg: string): void {
-  infoSink(`${new Date().toISOString()} ${msg}`);
+  if (level === 'info') infoSink(`${new Date().toISOString()} ${msg}`);
+}
+
+/** Always written, whatever the level: `warning: ` and the message. */
+export function warn(msg: string): void {
+  infoSink(`${new Date().toISOString()} warning: ${msg}`);
 }
 
 /**

@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseStreamQuery, route, type RequestInfo, type RouteContext } from '../lib/routes.js';
 import { DEFAULT_FACE } from '../lib/face.js';
-import { clfTime, FaultLog, formatAccess, logField, setInfoSink } from '../lib/log.js';
+import { clfTime, FaultLog, formatAccess, info, logField, setInfoSink, setLogLevel, warn } from '../lib/log.js';
+import { parseArgs } from '../lib/config.js';
+import { ConfigError } from '../lib/errors.js';
 import { createClock } from '../lib/clock.js';
 import { waitFor } from './helpers.js';
 
@@ -84,6 +86,26 @@ test('units :: the fault sampler: counts every fault, keeps the first sample, on
   lines.length = 0;
   f.flush(10);
   assert.is(lines.length, 0, 'nothing after a flush');
+});
+
+test('units :: --log-level: warn keeps warnings and drops info; a bad level names the option', () => {
+  const lines: string[] = [];
+  setInfoSink((l) => lines.push(l));
+  try {
+    assert.is(parseArgs(['--log-level', 'warn']).config.logLevel, 'warn');
+    assert.is(parseArgs([]).config.logLevel, 'info');
+    setLogLevel('warn');
+    info('started');
+    warn('no certificate');
+    setLogLevel('info');
+    info('started again');
+    assert.is(lines.length, 2);
+    assert.match(lines[0]!, / warning: no certificate$/);
+    assert.match(lines[1]!, / started again$/);
+  } finally {
+    setLogLevel('info');
+  }
+  assert.throws(() => parseArgs(['--log-level', 'loud']), (e: unknown) => e instanceof ConfigError && /--log-level: expected one of info, warn/.test((e as Error).message));
 });
 
 test('units :: the clock ticks on the second it was armed for, never replays missed seconds, prepares the next', async () => {
