@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // timegif: the composition root. Options → instance (listeners, clock) → signals. Everything else is in lib/.
 
-import { attachWorker, isClusterWorker, runPrimary, workerStartOptions } from './lib/cluster.js';
-import { ConfigError } from './lib/errors.js';
-import { helpText, parseArgs } from './lib/config.js';
-import { info, setLogLevel, warn } from './lib/log.js';
-import { renderCommand } from './lib/render.js';
-import { nftCommand } from './lib/nft.js';
-import { start, type Instance } from './lib/start.js';
-import { checkCommand, version } from './lib/check.js';
+import { attachWorker, isClusterWorker, runPrimary, workerStartOptions } from './lib/run/cluster.js';
+import { ConfigError } from './lib/core/errors.js';
+import { helpText, parseArgs } from './lib/core/config.js';
+import { info, setLogLevel, warn } from './lib/core/log.js';
+import { renderCommand } from './lib/face/render.js';
+import { nftCommand } from './lib/guard/nft.js';
+import { start, type Instance } from './lib/run/start.js';
+import { checkCommand, version } from './lib/run/check.js';
 
 /** Bytes of RSS one plain viewer costs (perf/RESULTS.md); used for the capacity report only. */
 const RSS_PER_VIEWER_BYTES = 5 * 1024;
@@ -19,7 +19,7 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(helpText());
     return 0;
   }
-  // --workers N: this process becomes the primary (lib/cluster.ts); its workers run the code below.
+  // --workers N: this process becomes the primary (lib/run/cluster.ts); its workers run the code below.
   setLogLevel(config.logLevel);
   const worker = isClusterWorker();
   if (config.workers > 1 && !worker) return runPrimary(config);

@@ -17,9 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { encodeDelta, encodeKeyframe } from '../dist/encoder/delta.js';
 import { encodePrologue, GIF, minCodeSizeFor } from '../dist/encoder/gif.js';
-import { canonicalTimeZone, faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX } from '../dist/lib/face.js';
-import { STREAM_DELAY_CS } from '../dist/lib/limits.js';
-import { parseInstant } from '../dist/lib/render.js';
+import { canonicalTimeZone, faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX } from '../dist/lib/face/face.js';
+import { STREAM_DELAY_CS } from '../dist/lib/core/limits.js';
+import { parseInstant } from '../dist/lib/face/render.js';
 import { compositeGifuct, decodeOmggif, firstDifference, indicesToRgba } from '../dist/spec/decoders.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -3,8 +3,8 @@
 // keyframe is byte-identical to one encoded eagerly. Env: HOURS (default 7). Appends to RESULTS.md.
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Channel } from '../dist/lib/channel.js';
-import { DEFAULT_FACE } from '../dist/lib/face.js';
+import { Channel } from '../dist/lib/stream/channel.js';
+import { DEFAULT_FACE } from '../dist/lib/face/face.js';
 
 const HOURS = Number(process.env.HOURS ?? 7);
 const t0 = Date.parse('2026-11-21T09:30:00Z') / 1000;

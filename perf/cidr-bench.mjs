@@ -9,8 +9,8 @@
 
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
-import { CidrSet } from '../dist/lib/cidr.js';
-import { PeerTable } from '../dist/lib/peers.js';
+import { CidrSet } from '../dist/lib/guard/cidr.js';
+import { PeerTable } from '../dist/lib/guard/peers.js';
 import { mulberry32 } from '../dist/spec/random.js';
 import { machine as machineLine, median } from './common.mjs';
 

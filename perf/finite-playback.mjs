@@ -9,8 +9,8 @@ import { appendFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { ENGINES } from '../dist/spec/e2e/engines.js';
 import { secondInScreenshot, sleep } from '../dist/spec/helpers.js';
-import { renderFiniteGif } from '../dist/lib/render.js';
-import { DEFAULT_FACE, faceSize } from '../dist/lib/face.js';
+import { renderFiniteGif } from '../dist/lib/face/render.js';
+import { DEFAULT_FACE, faceSize } from '../dist/lib/face/face.js';
 
 const N = Number(process.env.FRAMES ?? 10);
 const FROM = 1_800_000_000;

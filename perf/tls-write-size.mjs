@@ -1,5 +1,5 @@
 // RSS of a bare node:tls server socket by the size of the first write it makes, and the same bytes in pieces.
-// Why TLS_WRITE_PIECE_BYTES (lib/viewer.ts) exists: measured here, not assumed. For each variant: N TLS
+// Why TLS_WRITE_PIECE_BYTES (lib/stream/viewer.ts) exists: measured here, not assumed. For each variant: N TLS
 // connections (a child process holds the clients, each sends a request and reads), the server answers the
 // request with the write(s) under test, then writes three 60-byte frames; RSS per connection after a GC.
 // Checks first that every connection got the bytes. Env: N (default 2000), SIZES. Appends to RESULTS.md.

@@ -12,7 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeOmggif, indicesToRgba, firstDifference } from './decoders.js';
 import { walkGif } from './procs.js';
-import { DEFAULT_FACE, PALETTE, renderFace } from '../lib/face.js';
+import { DEFAULT_FACE, PALETTE, renderFace } from '../lib/face/face.js';
 import { specIf } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/spec

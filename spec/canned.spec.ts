@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { STATUS_TEXT, buildHead, buildResponse, httpDate } from '../lib/canned.js';
+import { STATUS_TEXT, buildHead, buildResponse, httpDate } from '../lib/http/canned.js';
 
 const RFC_EXAMPLE = 784111777; // RFC 9110 §5.6.7: Sun, 06 Nov 1994 08:49:37 GMT
 

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { SocketAddress } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CidrSet, formatIpv6, ipKey, parseIpv6 } from '../lib/cidr.js';
-import { ConfigError } from '../lib/errors.js';
+import { CidrSet, formatIpv6, ipKey, parseIpv6 } from '../lib/guard/cidr.js';
+import { ConfigError } from '../lib/core/errors.js';
 
-// ---- an independent reference: BigInt ranges, text produced without lib/cidr.ts ----
+// ---- an independent reference: BigInt ranges, text produced without lib/guard/cidr.ts ----
 
 const prng = mulberry32;
 
@@ -120,7 +120,7 @@ function cmpBig(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Membership of every query by a sweep over sorted queries (diff array), independent of lib/cidr.ts. */
+/** Membership of every query by a sweep over sorted queries (diff array), independent of lib/guard/cidr.ts. */
 function referenceMembership(ranges: Range[], queries: bigint[]): boolean[] {
   const order = queries.map((_, i) => i).sort((a, b) => cmpBig(queries[a]!, queries[b]!));
   const sorted = order.map((i) => queries[i]);

@@ -6,8 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient, drainAll, startTest } from './wire.js';
 import { waitFor } from './helpers.js';
-import type { Instance } from '../lib/start.js';
-import { RECLAIM_BATCH } from '../lib/limits.js';
+import type { Instance } from '../lib/run/start.js';
+import { RECLAIM_BATCH } from '../lib/core/limits.js';
 
 const closes = (inst: Instance, reason: string): number => inst.app.metrics.closes.get(reason) ?? 0;
 

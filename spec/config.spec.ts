@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OPTIONS, helpText, loadConfigFile, parseArgs } from '../lib/config.js';
-import { ConfigError } from '../lib/errors.js';
+import { OPTIONS, helpText, loadConfigFile, parseArgs } from '../lib/core/config.js';
+import { ConfigError } from '../lib/core/errors.js';
 import { SERVER_JS, tmpDir } from './procs.js';
 
 const dir = tmpDir('config');

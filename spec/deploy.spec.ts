@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfigFile } from '../lib/config.js';
+import { loadConfigFile } from '../lib/core/config.js';
 import { ROOT, SERVER_JS, freePorts, get, has, run, tmpDir, walkGif, type Stream } from './procs.js';
 import { makeCert } from './helpers.js';
 import { specIf } from './tools.js';

@@ -1,4 +1,4 @@
-// Embedding: one option table (lib/options.ts) drives the URL, the render command, --help and README; every option
+// Embedding: one option table (lib/face/options.ts) drives the URL, the render command, --help and README; every option
 // gives the same pixels on the URL and in `render`; a bad value of each is a 400 naming it; the theme reaches the
 // live stream's palette; the number of distinct faces is bounded with a clear answer; `render --loop`.
 
@@ -12,11 +12,11 @@ import { cliDecoders, decodeGifuct, decodeOmggif, firstDifference, rgbaToRgb } f
 import { faceRgba, secondsShown } from './helpers.js';
 import { SERVER_JS } from './procs.js';
 import { toolPresent } from './tools.js';
-import { DEFAULT_FACE, faceSize, MAX_SCALE, MIN_SCALE, paletteFor, type FaceOptions } from '../lib/face.js';
-import { MAX_CHANNELS, MAX_CHANNELS_PER_IP } from '../lib/limits.js';
-import { FACE_OPTIONS, faceOptionsMarkdown } from '../lib/options.js';
-import { renderFiniteGif } from '../lib/render.js';
-import { PAGE_HTML } from '../lib/page.js';
+import { DEFAULT_FACE, faceSize, MAX_SCALE, MIN_SCALE, paletteFor, type FaceOptions } from '../lib/face/face.js';
+import { MAX_CHANNELS, MAX_CHANNELS_PER_IP } from '../lib/core/limits.js';
+import { FACE_OPTIONS, faceOptionsMarkdown } from '../lib/face/options.js';
+import { renderFiniteGif } from '../lib/face/render.js';
+import { PAGE_HTML } from '../lib/http/page.js';
 
 let now = 1_796_160_000_250;
 const clock = { now: () => now, manualClock: true };

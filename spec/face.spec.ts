@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { glyphFor, GLYPH_HEIGHT } from '../lib/font.js';
+import { glyphFor, GLYPH_HEIGHT } from '../lib/face/font.js';
 import {
   canonicalTimeZone,
   DEFAULT_FACE,
@@ -12,7 +12,7 @@ import {
   renderFace,
   TRANSPARENT_INDEX,
   type FaceOptions,
-} from '../lib/face.js';
+} from '../lib/face/face.js';
 
 const at = (iso: string): number => Date.parse(iso) / 1000;
 const face = (tz: string, hour12 = false, scale = 3): FaceOptions => ({ tz, hour12, scale });
@@ -130,7 +130,7 @@ test('face :: reads HH:MM:SS and the UTC+00:00 label at a known instant, at ever
 });
 
 test('face :: a digit is drawn exactly as designed, in scale x scale blocks', () => {
-  // the 4 of 12:34:56, written out here independently of lib/font.ts
+  // the 4 of 12:34:56, written out here independently of lib/face/font.ts
   const four = ['...#.', '..##.', '.#.#.', '#..#.', '#####', '...#.', '...#.'];
   const o = face('UTC', false, 2);
   const { width, height } = faceSize(o);

@@ -8,9 +8,9 @@ import { RawClient, drainAll, startTest } from './wire.js';
 import { cliDecoders, decodeGifuct, firstDifference, rgbaToRgb } from './decoders.js';
 import { faceRgba, h2Session, makeCert, secondsShown, type CertFiles } from './helpers.js';
 import { OPENSSL_MISSING, specIf, toolPresent } from './tools.js';
-import { DEFAULT_FACE, faceSize } from '../lib/face.js';
-import { FINITE_FRAMES_PER_SECOND } from '../lib/limits.js';
-import { renderFiniteGif } from '../lib/render.js';
+import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
+import { FINITE_FRAMES_PER_SECOND } from '../lib/core/limits.js';
+import { renderFiniteGif } from '../lib/face/render.js';
 
 let now = 1_796_160_000_250;
 const clock = { now: () => now, manualClock: true };

@@ -13,8 +13,8 @@ import { connect as tlsConnectRaw } from 'node:tls';
 import { RawClient, drainAll, startTest } from './wire.js';
 import { h2Session, makeCert, serverSendQueue, sleep, tlsHandshake, waitFor, type CertFiles } from './helpers.js';
 import { commandMissing, specIf } from './tools.js';
-import { H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, LINGER_MS, MAX_CHANNELS_PER_IP, MAX_PIPELINE_BYTES, SEND_TIMEOUT_MS, TLS_CONN_BYTES } from '../lib/limits.js';
-import type { Instance } from '../lib/start.js';
+import { H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, LINGER_MS, MAX_CHANNELS_PER_IP, MAX_PIPELINE_BYTES, SEND_TIMEOUT_MS, TLS_CONN_BYTES } from '../lib/core/limits.js';
+import type { Instance } from '../lib/run/start.js';
 
 let now = Date.now();
 const clock = { now: () => now, manualClock: true };

@@ -10,9 +10,9 @@ import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import { createServer, type Socket } from 'node:net';
 import { connect as tlsConnectRaw, type TLSSocket } from 'node:tls';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type Settings } from 'node:http2';
-import { start, type Instance, type StartOptions } from '../lib/start.js';
-import { parseArgs } from '../lib/config.js';
-import { DEFAULT_FACE, faceSize, paletteFor, renderFace, type FaceOptions } from '../lib/face.js';
+import { start, type Instance, type StartOptions } from '../lib/run/start.js';
+import { parseArgs } from '../lib/core/config.js';
+import { DEFAULT_FACE, faceSize, paletteFor, renderFace, type FaceOptions } from '../lib/face/face.js';
 import { decodeOmggif, firstDifference, indicesToRgba } from './decoders.js';
 
 // ---- certificates -----------------------------------------------------------------------------------------

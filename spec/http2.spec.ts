@@ -5,7 +5,7 @@
 import { OPENSSL_MISSING, testNeeding } from './tools.js';
 import * as assert from 'uvu/assert';
 import { constants } from 'node:http2';
-import { TRANSPORT } from '../lib/viewer.js';
+import { TRANSPORT } from '../lib/stream/viewer.js';
 import { h2Session, h2Stream, makeCert, nowSecond, secondsShown, startServer, waitFor, waitIdle } from './helpers.js';
 
 // Every spec here needs openssl for its certificate: reported as skipped without it (a failure under CI).

@@ -4,9 +4,9 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { route, type RequestInfo } from '../lib/routes.js';
-import { BOUNDARY, CLOSE_DELIMITER, NEXT_PART_HEAD } from '../lib/multipart.js';
-import { DEFAULT_FACE, faceSize } from '../lib/face.js';
+import { route, type RequestInfo } from '../lib/http/routes.js';
+import { BOUNDARY, CLOSE_DELIMITER, NEXT_PART_HEAD } from '../lib/stream/multipart.js';
+import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
 import { RawClient, drainAll, startTest } from './wire.js';
 import { cliDecoders, decodeOmggif, firstDifference, rgbaToRgb } from './decoders.js';
 import { faceRgba, h2Session, makeCert, nowSecond, secondsShown, splitMultipart, tlsHandshake, waitFor } from './helpers.js';

@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CidrSet } from '../lib/cidr.js';
-import { nftScript } from '../lib/nft.js';
+import { CidrSet } from '../lib/guard/cidr.js';
+import { nftScript } from '../lib/guard/nft.js';
 import { commandMissing, specIf } from './tools.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/netns-nft.js', import.meta.url));

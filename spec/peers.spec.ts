@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_PEER_LIMITS, PeerTable } from '../lib/peers.js';
-import type { PeerLimits } from '../lib/peers.js';
-import { DEFAULT_MAX_VIEWERS } from '../lib/limits.js';
+import { DEFAULT_PEER_LIMITS, PeerTable } from '../lib/guard/peers.js';
+import type { PeerLimits } from '../lib/guard/peers.js';
+import { DEFAULT_MAX_VIEWERS } from '../lib/core/limits.js';
 
 const SMALL: PeerLimits = { maxStreamsPerIp: 3, connRatePerSec: 10, connBurst: 5, maxEntries: 1000 };
 

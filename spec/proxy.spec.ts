@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SocketAddress } from 'node:net';
-import { crc32cSkipping, parseProxyHeader, PROXY, PROXY_MAX_HEADER_BYTES } from '../lib/proxy.js';
-import type { ProxyResult } from '../lib/proxy.js';
-import { CidrSet, ipKey } from '../lib/cidr.js';
+import { crc32cSkipping, parseProxyHeader, PROXY, PROXY_MAX_HEADER_BYTES } from '../lib/guard/proxy.js';
+import type { ProxyResult } from '../lib/guard/proxy.js';
+import { CidrSet, ipKey } from '../lib/guard/cidr.js';
 
 const SIG = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
 

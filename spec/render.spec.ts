@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeKeyframe } from '../encoder/delta.js';
 import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
-import { DEFAULT_FACE, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOptions } from '../lib/face.js';
-import { parseInstant, renderCommand, renderFiniteGif } from '../lib/render.js';
+import { DEFAULT_FACE, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX, type FaceOptions } from '../lib/face/face.js';
+import { parseInstant, renderCommand, renderFiniteGif } from '../lib/face/render.js';
 import {
   cliDecoders,
   compositeGifuct,

@@ -1,7 +1,7 @@
 // The server's canned set: shared Buffers, rebuilt at most once per second and only when something is answered.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Responses } from '../lib/responses.js';
+import { Responses } from '../lib/http/responses.js';
 
 const T = 784111777; // Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's example date)
 

@@ -5,9 +5,9 @@ import { RawClient, startTest } from './wire.js';
 import { waitFor } from './helpers.js';
 import { walkGif } from './procs.js';
 import { decodeOmggif, indicesToRgba, firstDifference } from './decoders.js';
-import { DEFAULT_FACE, PALETTE, renderFace, type FaceOptions } from '../lib/face.js';
-import { HEADER_TIMEOUT_MS } from '../lib/limits.js';
-import type { Instance } from '../lib/start.js';
+import { DEFAULT_FACE, PALETTE, renderFace, type FaceOptions } from '../lib/face/face.js';
+import { HEADER_TIMEOUT_MS } from '../lib/core/limits.js';
+import type { Instance } from '../lib/run/start.js';
 import { drainAll } from './wire.js';
 
 test.after.each(drainAll);
@@ -308,8 +308,8 @@ test('server :: access log: combined format + total bytes + seconds, body bytes 
 
 test('server :: a port already in use stops the start with EADDRINUSE (not an accept error)', async () => {
   const { port } = await startTest([], clock);
-  const { start } = await import('../lib/start.js');
-  const { parseArgs } = await import('../lib/config.js');
+  const { start } = await import('../lib/run/start.js');
+  const { parseArgs } = await import('../lib/core/config.js');
   try {
     await start(parseArgs(['--listen', `127.0.0.1:${port}`]).config, { inherited: [], manualClock: true });
     assert.unreachable('the second listener must not start');

@@ -8,9 +8,9 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { parseArgs } from '../lib/config.js';
-import { ConfigError } from '../lib/errors.js';
-import { TRANSPORT } from '../lib/viewer.js';
+import { parseArgs } from '../lib/core/config.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { TRANSPORT } from '../lib/stream/viewer.js';
 import {
   GifStreamSplitter, h1Stream, h2Session, h2Stream, makeCert, nowSecond, secondsShown, startServer, tlsConnect,
   tlsHandshake, waitFor, waitIdle, type StreamClient,

@@ -11,7 +11,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import { drainAll, startTest } from './wire.js';
 import { h2Session, makeCert, type CertFiles } from './helpers.js';
 import { OPENSSL_MISSING, specIf } from './tools.js';
-import type { Instance } from '../lib/start.js';
+import type { Instance } from '../lib/run/start.js';
 
 interface Answer { status: number; type: string; length: string | null; body: Buffer }
 

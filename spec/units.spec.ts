@@ -3,12 +3,12 @@
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseStreamQuery, route, type RequestInfo, type RouteContext } from '../lib/routes.js';
-import { DEFAULT_FACE } from '../lib/face.js';
-import { clfTime, FaultLog, formatAccess, info, logField, setInfoSink, setLogLevel, warn } from '../lib/log.js';
-import { parseArgs } from '../lib/config.js';
-import { ConfigError } from '../lib/errors.js';
-import { createClock } from '../lib/clock.js';
+import { parseStreamQuery, route, type RequestInfo, type RouteContext } from '../lib/http/routes.js';
+import { DEFAULT_FACE } from '../lib/face/face.js';
+import { clfTime, FaultLog, formatAccess, info, logField, setInfoSink, setLogLevel, warn } from '../lib/core/log.js';
+import { parseArgs } from '../lib/core/config.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { createClock } from '../lib/stream/clock.js';
 import { waitFor } from './helpers.js';
 
 const req = (over: Partial<RequestInfo>): RequestInfo => ({

@@ -1,7 +1,7 @@
 // Writing frames to sinks: large writes to TLS sockets go out in pieces, everything else in one write.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TLS_WRITE_PIECE_BYTES, TRANSPORT, writeFrame, type Sink } from '../lib/viewer.js';
+import { TLS_WRITE_PIECE_BYTES, TRANSPORT, writeFrame, type Sink } from '../lib/stream/viewer.js';
 
 function recorder(): Sink & { writes: Buffer[] } {
   const writes: Buffer[] = [];

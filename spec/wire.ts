@@ -1,9 +1,9 @@
 // Raw-socket helpers for wire specs: exact bytes out, everything that comes back collected.
 
 import { connect, type Socket } from 'node:net';
-import { parseArgs } from '../lib/config.js';
-import { start, type Instance, type StartOptions } from '../lib/start.js';
-import { setInfoSink } from '../lib/log.js';
+import { parseArgs } from '../lib/core/config.js';
+import { start, type Instance, type StartOptions } from '../lib/run/start.js';
+import { setInfoSink } from '../lib/core/log.js';
 
 export class RawClient {
   readonly socket: Socket;

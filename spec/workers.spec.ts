@@ -1,11 +1,11 @@
 // --workers 2 on a real process tree: both workers serve streams (seen per worker in /metrics, with distinct
 // pids), frames are byte-identical across workers, a killed worker is restarted, SIGHUP reaches every worker and
-// SIGTERM to the primary ends every stream with the trailer. Also the pure parts of lib/cluster.ts.
+// SIGTERM to the primary ends every stream with the trailer. Also the pure parts of lib/run/cluster.ts.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labelSample, mergeWorkerMetrics, restartDelayMs } from '../lib/cluster.js';
-import { RESTART_BASE_MS, RESTART_MAX_MS } from '../lib/limits.js';
+import { labelSample, mergeWorkerMetrics, restartDelayMs } from '../lib/run/cluster.js';
+import { RESTART_BASE_MS, RESTART_MAX_MS } from '../lib/core/limits.js';
 import { SERVER_JS, assertEndsCleanly, get, metrics, run, serveProc, sleep, walkGif, type Stream } from './procs.js';
 
 /** `timegif_NAME{worker="i",...} v` values by worker id. */

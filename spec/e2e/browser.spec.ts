@@ -10,8 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { filesMissing, specIf } from '../tools.js';
 import { join } from 'node:path';
 import { chromium, type Browser, type ElementHandle, type Page } from 'playwright-core';
-import { TRANSPORT } from '../../lib/viewer.js';
-import { DEFAULT_FACE, faceSize } from '../../lib/face.js';
+import { TRANSPORT } from '../../lib/stream/viewer.js';
+import { DEFAULT_FACE, faceSize } from '../../lib/face/face.js';
 import { decodePng, makeCert, nowSecond, secondInScreenshot, sleep, startServer, waitFor, waitIdle, type CertFiles } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';

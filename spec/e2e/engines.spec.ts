@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ENGINES, type Browser, type Tab } from './engines.js';
 import { OPENSSL_MISSING, specIf } from '../tools.js';
 import { encodePng, makeCert, nowSecond, secondInScreenshot, sleep, startServer, waitFor, type CertFiles } from '../helpers.js';
-import { DEFAULT_FACE, type FaceOptions } from '../../lib/face.js';
+import { DEFAULT_FACE, type FaceOptions } from '../../lib/face/face.js';
 
 const SHOTS = process.env.E2E_SHOTS ?? null;
 

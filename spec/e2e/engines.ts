@@ -46,12 +46,14 @@ const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
 ];
 
-/** Once more if the first try fails: the element was replaced between finding it and taking its picture. */
+/** Up to three tries: the element may be replaced between finding it and taking its picture (the page swaps it). */
 async function twice<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch {
-    return f();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
   }
 }
 
@@ -63,8 +65,7 @@ async function launchChromium(): Promise<Browser> {
       const page = await ctx.newPage();
       return {
         goto: async (url) => void (await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 })),
-        // A locator resolves the selector again if the element is replaced meanwhile (the page swaps its image).
-        screenshot: async (sel) => decodePng(await page.locator(sel).first().screenshot({ type: 'png', timeout: 5000 })),
+        screenshot: (sel) => twice(async () => decodePng(await page.locator(sel).first().screenshot({ type: 'png', timeout: 5000 }))),
         evaluate: (expr) => page.evaluate(expr),
         close: () => ctx.close(),
       };

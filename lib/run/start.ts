@@ -2,12 +2,12 @@
 // specs and benchmarks start it directly (port 0, an injected clock, tighter fan-out limits).
 
 import { App, loadLists, type AppOptions } from './app.js';
-import { createClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { createClock, type Clock } from '../stream/clock.js';
+import type { Config } from '../core/config.js';
 import { acceptErrorLogger, openListeners, systemdFds, type InheritedFd, type Listener } from './listen.js';
-import { SHUTDOWN_TIMEOUT_MS } from './limits.js';
-import { loadSecureContext } from './tls.js';
-import { info } from './log.js';
+import { SHUTDOWN_TIMEOUT_MS } from '../core/limits.js';
+import { loadSecureContext } from '../http/tls.js';
+import { info } from '../core/log.js';
 import { checkAccessLog } from './check.js';
 
 export interface Instance {

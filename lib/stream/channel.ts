@@ -8,12 +8,12 @@
 // Multipart viewers (WebKit, multipart.ts) get a third shared Buffer, part(t): the prologue, keyframe(t), the
 // trailer and the next part's head; they are kept in their own list, so the fan-out loop stays one loop.
 
-import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
-import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
-import { faceKey, faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
-import { STREAM_DELAY_CS } from './limits.js';
+import { encodePrologue, GIF, minCodeSizeFor } from '../../encoder/gif.js';
+import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
+import { faceKey, faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from '../face/face.js';
+import { STREAM_DELAY_CS } from '../core/limits.js';
 import type { Viewer } from './viewer.js';
-import type { StreamMode } from './routes.js';
+import type { StreamMode } from './multipart.js';
 import { CLOSE_DELIMITER, FIRST_PART_HEAD, NEXT_PART_HEAD } from './multipart.js';
 
 const GIF_TRAILER = Buffer.from([GIF.TRAILER]);

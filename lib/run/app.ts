@@ -6,31 +6,31 @@
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { ChannelRegistry } from './channel.js';
-import { fanOut, newFanoutStats, type FanoutLimits } from './fanout.js';
-import { AccessLog, FaultLog, warn } from './log.js';
-import { Metrics } from './metrics.js';
-import { FINITE_HEADERS, Responses } from './responses.js';
-import { buildHead, buildResponse } from './canned.js';
-import { CidrSet, ipKey } from './cidr.js';
-import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from './peers.js';
-import { H1Conn, STATE } from './conn.js';
-import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from './viewer.js';
-import type { Config } from './config.js';
-import { ConfigError } from './errors.js';
-import { DEFAULT_FACE, type FaceOptions } from './face.js';
-import type { RouteContext, StreamMode } from './routes.js';
-import { TlsTerminator } from './tls.js';
-import { adoptH2, checkH2Deadline, createH2, type H2Life } from './http2.js';
+import { ChannelRegistry } from '../stream/channel.js';
+import { fanOut, newFanoutStats, type FanoutLimits } from '../stream/fanout.js';
+import { AccessLog, FaultLog, warn } from '../core/log.js';
+import { Metrics } from '../core/metrics.js';
+import { FINITE_HEADERS, Responses } from '../http/responses.js';
+import { buildHead, buildResponse } from '../http/canned.js';
+import { CidrSet, ipKey } from '../guard/cidr.js';
+import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from '../guard/peers.js';
+import { H1Conn, STATE } from '../http/conn.js';
+import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from '../stream/viewer.js';
+import type { Config } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { DEFAULT_FACE, type FaceOptions } from '../face/face.js';
+import type { RouteContext, StreamMode } from '../http/routes.js';
+import { TlsTerminator } from '../http/tls.js';
+import { adoptH2, checkH2Deadline, createH2, type H2Life } from '../http/http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
-import { BAD_PROXY, MORE, PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES, REFUSED, type ProxyStep } from './proxy.js';
+import { BAD_PROXY, MORE, PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES, REFUSED, type ProxyStep } from '../guard/proxy.js';
 import {
   FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, CONN_BURST_FACTOR, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
-} from './limits.js';
-import { faceKey } from './face.js';
-import { renderFiniteGif } from './render.js';
+} from '../core/limits.js';
+import { faceKey } from '../face/face.js';
+import { renderFiniteGif } from '../face/render.js';
 
 /** One finite GIF of a (face, second, N), shared by every request for it in that second. */
 export interface FiniteGif {

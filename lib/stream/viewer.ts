@@ -2,7 +2,7 @@
 // Fixed-shape record, no timers: deadlines are checked on the clock's tick (see fanout.ts).
 
 import type { Channel } from './channel.js';
-import type { StreamMode } from './routes.js';
+import type { StreamMode } from './multipart.js';
 
 /** What the fan-out writes to: net.Socket, tls.TLSSocket and http2 streams all fit. */
 export interface Sink {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { constants as cryptoConstants } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Offered to clients in this order of preference. */
 export const ALPN = ['h2', 'http/1.1'];

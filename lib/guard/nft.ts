@@ -12,8 +12,8 @@
 
 import { writeSync } from 'node:fs';
 import { CidrSet } from './cidr.js';
-import { parseArgs } from './config.js';
-import { ConfigError } from './errors.js';
+import { parseArgs } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
 
 export const NFT_TABLE = 'timegif';
 /** Elements per line of a set (long lines are fine for nft; shorter ones are easier to read and diff). */

@@ -1,8 +1,8 @@
 // The small static answers: the HTML page, robots.txt. Built once; served from canned buffers.
 
-import { faceSize, MAX_SCALE, MIN_SCALE } from './face.js';
-import { FACE_OPTIONS } from './options.js';
-import { MAX_FINITE_SECONDS } from './limits.js';
+import { faceSize, MAX_SCALE, MIN_SCALE } from '../face/face.js';
+import { FACE_OPTIONS } from '../face/options.js';
+import { MAX_FINITE_SECONDS } from '../core/limits.js';
 
 /** Picture sizes by scale and 12/24 h (the zone never changes them), for the page's snippets: "scale/h12" -> [w, h]. */
 function sizeTable(): Record<string, [number, number]> {

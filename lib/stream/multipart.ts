@@ -8,6 +8,9 @@
 // and a deliberate end is the current second's GIF again + the closing delimiter (the image keeps it).
 
 /** Who gets multipart: the User-Agent of a WebKit engine (Safari, CriOS, FxiOS, iOS webviews), not Blink's. */
+/** How a stream is carried: one endless GIF, or multipart/x-mixed-replace of one-frame GIFs (this file). */
+export type StreamMode = 'gif' | 'multipart';
+
 export function isWebKitEngine(userAgent: string): boolean {
   return userAgent.includes('AppleWebKit/') && !userAgent.includes('Chrome/') && !userAgent.includes('Chromium/');
 }

@@ -4,9 +4,9 @@
 // libuv already refuses the pending connection instead of spinning on it.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ListenAddr } from './config.js';
-import { warn } from './log.js';
-import { ACCEPT_ERROR_LOG_MS, LISTEN_BACKLOG } from './limits.js';
+import type { ListenAddr } from '../core/config.js';
+import { warn } from '../core/log.js';
+import { ACCEPT_ERROR_LOG_MS, LISTEN_BACKLOG } from '../core/limits.js';
 
 export interface Listener {
   server: Server;

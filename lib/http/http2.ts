@@ -7,13 +7,13 @@
 import { constants, createServer, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { route, type RequestInfo } from './routes.js';
-import type { App } from './app.js';
+import type { App } from '../run/app.js';
 import { FINITE_HEADERS, STREAM_HEADERS } from './responses.js';
-import { TRANSPORT } from './viewer.js';
+import { TRANSPORT } from '../stream/viewer.js';
 import {
   H2_FIRST_STREAM_MS, H2_GOAWAY_GRACE_MS, H2_IDLE_MS, H2_MAX_CONCURRENT_STREAMS, H2_MAX_HEADER_LIST_BYTES, H2_MAX_HEADER_PAIRS,
   H2_MAX_INVALID_FRAMES, H2_MAX_OUTSTANDING_PINGS, H2_MAX_REJECTED_STREAMS, H2_MAX_SESSION_MEMORY_MB, MAX_STREAM_INPUT_BYTES,
-} from './limits.js';
+} from '../core/limits.js';
 
 
 /**

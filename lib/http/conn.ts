@@ -7,12 +7,12 @@
 
 import type { Socket } from 'node:net';
 import { PARSE, RequestParser } from './http1.js';
-import type { App } from './app.js';
-import { BAD_PROXY, MORE, REFUSED } from './proxy.js';
+import type { App } from '../run/app.js';
+import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
 import { route, type RequestInfo } from './routes.js';
 import type { FaultName } from './responses.js';
-import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_PIPELINE_BYTES, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from './limits.js';
-import { TRANSPORT, writeFrame, type Transport, type Viewer } from './viewer.js';
+import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_PIPELINE_BYTES, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from '../core/limits.js';
+import { TRANSPORT, writeFrame, type Transport, type Viewer } from '../stream/viewer.js';
 
 export const STATE = { PROXY: 0, HEAD: 1, STREAM: 2, CLOSING: 3, CLOSED: 4 } as const;
 type State = (typeof STATE)[keyof typeof STATE];

@@ -6,10 +6,10 @@
 //   timegif render --from ISO-8601 --seconds N [--tz ZONE] [--h12] [--scale N] [--theme dark|light] [--loop[=N]] --out FILE|-
 
 import { writeFile } from 'node:fs/promises';
-import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../encoder/delta.js';
-import { encodePrologue, GIF, minCodeSizeFor } from '../encoder/gif.js';
+import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
+import { encodePrologue, GIF, minCodeSizeFor } from '../../encoder/gif.js';
 import { faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
-import { FINITE_DELAY_CS } from './limits.js';
+import { FINITE_DELAY_CS } from '../core/limits.js';
 import { defaultFace, faceFlag, faceFlagsHelp } from './options.js';
 
 /** Longest finite GIF: one day of frames (a few MB). */

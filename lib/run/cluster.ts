@@ -24,10 +24,10 @@
 // `sum without (worker)`. The traffic grows with N², fine for N up to the number of cores.
 
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from './config.js';
+import type { Config } from '../core/config.js';
 import { systemdFds, type InheritedFd } from './listen.js';
-import { METRICS_PUSH_MS, RESTART_BASE_MS, RESTART_MAX_MS, SHUTDOWN_TIMEOUT_MS, WORKER_STABLE_MS } from './limits.js';
-import { info } from './log.js';
+import { METRICS_PUSH_MS, RESTART_BASE_MS, RESTART_MAX_MS, SHUTDOWN_TIMEOUT_MS, WORKER_STABLE_MS } from '../core/limits.js';
+import { info } from '../core/log.js';
 import type { Instance, StartOptions } from './start.js';
 
 /** The worker's slot number, 1..N (stable across restarts: it is the `worker` label). */

@@ -1,10 +1,10 @@
 // Path → what to answer. Pure and transport-agnostic: HTTP/1 (conn.ts) and HTTP/2 (http2.ts) both ask
 // `route()` and carry out the answer their own way. Junk ends here cheaply: a name from the canned set.
 
-import { DEFAULT_FACE, type FaceOptions } from './face.js';
-import { defaultFace, faceOption, isDefaultFace } from './options.js';
-import { isWebKitEngine } from './multipart.js';
-import { MAX_FINITE_SECONDS } from './limits.js';
+import { DEFAULT_FACE, type FaceOptions } from '../face/face.js';
+import { defaultFace, faceOption, isDefaultFace } from '../face/options.js';
+import { isWebKitEngine, type StreamMode } from '../stream/multipart.js';
+import { MAX_FINITE_SECONDS } from '../core/limits.js';
 
 export interface RequestInfo {
   method: string;
@@ -20,8 +20,7 @@ export interface RequestInfo {
   userAgent: string;
 }
 
-/** How a stream is carried: one endless GIF, or multipart/x-mixed-replace of one-frame GIFs (multipart.ts). */
-export type StreamMode = 'gif' | 'multipart';
+export type { StreamMode };
 
 /** Names of canned answers (see responses.ts). */
 export type CannedName =

@@ -2,12 +2,12 @@
 // is one write of a shared Buffer. Indexed by (name, keep-alive, HEAD).
 
 import { buildHead, buildResponse, httpDate } from './canned.js';
-import { encodeGif } from '../encoder/gif.js';
+import { encodeGif } from '../../encoder/gif.js';
 import { PAGE_HTML, ROBOTS_TXT } from './page.js';
-import { MAX_FINITE_SECONDS, RETRY_AFTER_S } from './limits.js';
-import { faceOption, type FaceOption } from './options.js';
+import { MAX_FINITE_SECONDS, RETRY_AFTER_S } from '../core/limits.js';
+import { faceOption, type FaceOption } from '../face/options.js';
 import type { CannedName, StreamMode } from './routes.js';
-import { MULTIPART_CONTENT_TYPE } from './multipart.js';
+import { MULTIPART_CONTENT_TYPE } from '../stream/multipart.js';
 
 interface Body {
   status: number;

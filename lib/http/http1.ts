@@ -15,7 +15,7 @@
 // Pipelining: after DONE, the bytes from `consumed` on belong to the next request: reset(), then
 // execute(chunk.subarray(consumed)).
 
-import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES } from './limits.js';
+import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES } from '../core/limits.js';
 import { hasToken, normalizeHost, trimEnd } from './http1-fields.js';
 
 /** Longest method token accepted; registered methods are at most 17 bytes (UPDATEREDIRECTREF). */

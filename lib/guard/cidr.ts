@@ -15,7 +15,7 @@
 // charCodeAt (no substrings, no regexes, no BigInt) and allocates nothing. Guarded by perf/cidr-bench.mjs.
 
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 
 /** What one load found: lines parsed per family (before merging) and the warnings for host bits. */

@@ -13,7 +13,7 @@
 // buckets are full again. Entries are fixed-shape records. Hot path (admitConnection, openStream, closeStream): one
 // Map lookup and O(1) list work; allocation only when a new key is inserted.
 
-import { CONN_BURST_FACTOR, DEFAULT_CONN_RATE_PER_IP, DEFAULT_MAX_STREAMS_PER_IP, MAX_PEER_ENTRIES } from './limits.js';
+import { CONN_BURST_FACTOR, DEFAULT_CONN_RATE_PER_IP, DEFAULT_MAX_STREAMS_PER_IP, MAX_PEER_ENTRIES } from '../core/limits.js';
 
 export interface PeerLimits { maxStreamsPerIp: number; connRatePerSec: number; connBurst: number; maxEntries: number }
 

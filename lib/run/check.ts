@@ -3,14 +3,14 @@
 // `version()`: the package's version, for --version.
 
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { parseArgs } from './config.js';
-import { ConfigError } from './errors.js';
+import { parseArgs } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
 import { loadLists } from './app.js';
-import { loadSecureContext } from './tls.js';
+import { loadSecureContext } from '../http/tls.js';
 
 export function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
