@@ -41,8 +41,11 @@ export const MAX_PIPELINE_BYTES = 64 * 1024;
 export const LINGER_MS = 3_000;
 /** At the connection cap, idle keep-alive connections closed at most per refused accept (nginx drains 32). */
 export const RECLAIM_BATCH = 32;
-/** Connections looked at, oldest first, to find them (the scan is bounded whatever is open). */
-export const RECLAIM_SCAN = 1024;
+/**
+ * Connections looked at, oldest first, to find them: idle keep-alive connections are among the oldest, and the scan
+ * runs on every accept at the cap, so it stays small (a flood at the cap pays ~64 field checks per connection).
+ */
+export const RECLAIM_SCAN = 64;
 /** Distinct non-default clock faces (channels) one address (IPv6: /64) may watch at once. */
 export const MAX_CHANNELS_PER_IP = 8;
 
