@@ -124,13 +124,18 @@ for (const engine of ENGINES) {
       await waitFor(() => inst.app.viewers === 1, `${engine.name}'s page stream`, 10_000);
       const h12 = { ...DEFAULT_FACE, hour12: true };
       assert.ok(new Set(await watch(tab, '#clock', `${engine.name}-pick0`, 1500, h12)).size >= 1, 'the page carried h12 to the image');
-      await tab.evaluate(`(function () {
-        var pick = function (id, v) { var s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change', { bubbles: true })); };
-        pick('tz', 'Asia/Tokyo'); pick('theme', 'light'); return 1; })()`);
-      const tokyo = { tz: 'Asia/Tokyo', hour12: true, scale: DEFAULT_FACE.scale, theme: 'light' as const };
-      const seen = await watch(tab, '#clock', `${engine.name}-pick1`, 2500, tokyo);
+      // One choice at a time, as a visitor makes them: each swaps the shown stream for a new one.
+      const pick = (id: string, v: string): Promise<unknown> => tab.evaluate(`(function () {
+        var s = document.getElementById('${id}'); s.value = '${v}'; s.dispatchEvent(new Event('change', { bubbles: true })); return 1; })()`);
+      await pick('tz', 'Asia/Tokyo');
+      const tokyoDark = { tz: 'Asia/Tokyo', hour12: true, scale: DEFAULT_FACE.scale, theme: 'dark' as const };
+      assert.ok((await watch(tab, '#clock', `${engine.name}-pick1`, 1000, tokyoDark)).length >= 1, 'the zone changed');
+      await pick('theme', 'light');
+      const tokyo = { ...tokyoDark, theme: 'light' as const };
+      const seen = await watch(tab, '#clock', `${engine.name}-pick2`, 2500, tokyo);
       assert.ok(new Set(seen).size >= 2, `${engine.name}: Tokyo's light 12-hour clock advances: ${seen.join(',')}`);
-      await waitFor(() => inst.app.viewers === 1, `${engine.name}: the replaced streams closed`, 5000);
+      await waitFor(() => inst.app.viewers === 1, `${engine.name}: the replaced streams closed (open: ${inst.app.viewers}, started ${inst.app.metrics.viewersStarted})`, 10_000);
+      assert.is(inst.app.metrics.viewersStarted, 3, 'one stream per face shown, none left over');
       const snippet = await tab.evaluate<string>(`location.search + ' ' + document.getElementById('live').textContent + ' ' + document.getElementById('finite').textContent`);
       assert.match(snippet, '?tz=Asia/Tokyo&h12=1&theme=light ', 'the address bar carries the choice');
       assert.match(snippet, '<img id="timegif" width="283" height="33"', 'the live snippet, sized');
