@@ -5,10 +5,9 @@
 // a frame. Uses the e2e harness (spec/e2e/engines.ts, built into dist/). NO_RESULTS=1 prints only.
 //   make -C perf finite-playback [FRAMES=10]
 import { createServer } from 'node:http';
-import { appendFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { ENGINES } from '../dist/spec/e2e/engines.js';
 import { secondInScreenshot, sleep } from '../dist/spec/helpers.js';
+import { machine, record } from './common.mjs';
 import { renderFiniteGif } from '../dist/lib/face/render.js';
 import { DEFAULT_FACE, faceSize } from '../dist/lib/face/face.js';
 
@@ -72,12 +71,11 @@ for (const engine of ENGINES) {
     await browser.close();
   }
 }
-const cpu = cpus();
-const lines = [
+record([
   '',
   `## Finite GIF playback by engine (${new Date().toISOString()})`,
   '',
-  `\`make -C perf finite-playback FRAMES=${N}\` · Node ${process.version} · ${cpu.length}× ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  `\`make -C perf finite-playback FRAMES=${N}\` · ${machine()}`,
   '',
   `A ${N}-frame GIF with 1 s delays: in real time its last frame shows ${N - 1} s after the first.`,
   '',
@@ -85,7 +83,5 @@ const lines = [
   '| --- | --- | --- | --- |',
   ...rows,
   '',
-];
-console.log(lines.join('\n'));
-if (!process.env.NO_RESULTS) appendFileSync(new URL('RESULTS.md', import.meta.url), lines.join('\n'));
+]);
 process.exit(0);

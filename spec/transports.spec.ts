@@ -70,7 +70,7 @@ const TABLE: [string, string, number, string][] = [
 ];
 
 let cert: CertFiles | null = null;
-let frozenNow = 1_796_160_000_250;
+const frozenNow = 1_796_160_000_250;
 const clock = { now: () => frozenNow, manualClock: true };
 
 async function start(extra: string[] = []): Promise<{ inst: Instance; port: number; tlsPort: number }> {

@@ -1,6 +1,6 @@
 // The small static answers: the HTML page, robots.txt. Built once; served from canned buffers.
 
-import { faceSize, MAX_SCALE, MIN_SCALE } from '../face/face.js';
+import { faceSize, MAX_SCALE, MIN_SCALE, THEMES } from '../face/face.js';
 import { FACE_OPTIONS } from '../face/options.js';
 import { MAX_FINITE_SECONDS } from '../core/limits.js';
 
@@ -17,6 +17,12 @@ function sizeTable(): Record<string, [number, number]> {
 }
 
 const OPTION_NAMES = FACE_OPTIONS.map((o) => o.name);
+/** Each option's default as the page spells it in the query (from the option table). */
+const OPTION_DEFAULTS = Object.fromEntries(FACE_OPTIONS.map((o) => [o.name, o.default]));
+/** What a bare `name` in the query means (`h12` = `h12=1`). */
+const OPTION_BARE = Object.fromEntries(FACE_OPTIONS.filter((o) => o.bare !== null).map((o) => [o.name, o.bare]));
+const themeOptions = THEMES.map((t) => `<option value="${t}">${t}</option>`).join('');
+const scaleOptions = Array.from({ length: MAX_SCALE - MIN_SCALE + 1 }, (_, i) => `<option value="${MIN_SCALE + i}">${MIN_SCALE + i}</option>`).join('');
 
 /**
  * The page shows the stream and helps embedders: a zone, 12/24 h, theme and scale picker, and copy-paste
@@ -59,8 +65,8 @@ export const PAGE_HTML = `<!doctype html>
   <form id="pick">
     <label>Zone <select id="tz" name="tz"><option value="UTC">UTC</option></select></label>
     <label>Clock <select id="h12" name="h12"><option value="0">24-hour</option><option value="1">12-hour</option></select></label>
-    <label>Theme <select id="theme" name="theme"><option value="dark">dark</option><option value="light">light</option></select></label>
-    <label>Scale <select id="scale" name="scale"></select></label>
+    <label>Theme <select id="theme" name="theme">${themeOptions}</select></label>
+    <label>Scale <select id="scale" name="scale">${scaleOptions}</select></label>
   </form>
   <p>An endless animated GIF that always shows the current time. Copy one of these:</p>
   <section>
@@ -75,14 +81,15 @@ export const PAGE_HTML = `<!doctype html>
 (function () {
   var SIZES = ${JSON.stringify(sizeTable())};
   var OPTIONS = ${JSON.stringify(OPTION_NAMES)};
-  var DEFAULTS = { tz: 'UTC', h12: '0', theme: 'dark', scale: '3' };
+  var DEFAULTS = ${JSON.stringify(OPTION_DEFAULTS)};
+  var BARE = ${JSON.stringify(OPTION_BARE)};
   var FINITE = ${MAX_FINITE_SECONDS};
   var frame = document.getElementById('frame');
   var form = document.getElementById('pick');
   var state = {}, extra = '';
   (function read() {
     var q = new URLSearchParams(location.search);
-    OPTIONS.forEach(function (k) { state[k] = q.has(k) ? (q.get(k) || (k === 'h12' ? '1' : DEFAULTS[k])) : DEFAULTS[k]; });
+    OPTIONS.forEach(function (k) { state[k] = q.has(k) ? (q.get(k) || BARE[k] || DEFAULTS[k]) : DEFAULTS[k]; });
     if (state.h12 === 'true') state.h12 = '1';
     if (state.h12 === 'false') state.h12 = '0';
     if (q.has('stream')) extra = 'stream=' + encodeURIComponent(q.get('stream'));
@@ -96,8 +103,6 @@ export const PAGE_HTML = `<!doctype html>
   if (mine && mine !== 'UTC') addZone(mine, mine + ' (yours)');
   zones.forEach(function (z) { if (z !== 'UTC' && z !== mine) addZone(z); });
   if (!Array.prototype.some.call(tzSel.options, function (o) { return o.value === state.tz; })) addZone(state.tz);
-  var scaleSel = document.getElementById('scale');
-  for (var s = 1; s <= 8; s++) { var o = document.createElement('option'); o.value = String(s); o.textContent = String(s); scaleSel.appendChild(o); }
   OPTIONS.forEach(function (k) { var el = document.getElementById(k); if (el) el.value = state[k]; });
 
   function query() {

@@ -307,7 +307,8 @@ export class App {
       socket.destroy();
       return;
     }
-    if (this.metrics.connectionsOpen >= this.maxConnections && (this.reclaimIdle() === 0 || this.metrics.connectionsOpen >= this.maxConnections)) {
+    if (this.metrics.connectionsOpen >= this.maxConnections) this.reclaimIdle();
+    if (this.metrics.connectionsOpen >= this.maxConnections) {
       this.metrics.reject('max-connections');
       socket.destroy();
       return;
@@ -322,7 +323,7 @@ export class App {
    * sockets hold the slots. Bounded: looks at RECLAIM_SCAN connections at most, closes RECLAIM_BATCH at most.
    * Plain connections free their slot at once, TLS ones when their socket has closed (the next accept sees it).
    */
-  private reclaimIdle(): number {
+  private reclaimIdle(): void {
     let scanned = 0, closed = 0;
     for (const c of this.pending) {
       if (++scanned > RECLAIM_SCAN || closed >= RECLAIM_BATCH) break;
@@ -330,7 +331,6 @@ export class App {
       c.close('reclaimed');
       closed++;
     }
-    return closed;
   }
 
   connectionClosed(): void {

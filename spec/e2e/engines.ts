@@ -47,7 +47,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Up to three tries: the element may be replaced between finding it and taking its picture (the page swaps it). */
-async function twice<T>(f: () => Promise<T>): Promise<T> {
+async function retrying<T>(f: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await f();
@@ -65,7 +65,7 @@ async function launchChromium(): Promise<Browser> {
       const page = await ctx.newPage();
       return {
         goto: async (url) => void (await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 })),
-        screenshot: (sel) => twice(async () => decodePng(await page.locator(sel).first().screenshot({ type: 'png', timeout: 5000 }))),
+        screenshot: (sel) => retrying(async () => decodePng(await page.locator(sel).first().screenshot({ type: 'png', timeout: 5000 }))),
         evaluate: (expr) => page.evaluate(expr),
         close: () => ctx.close(),
       };
@@ -85,7 +85,7 @@ async function launchFirefox(): Promise<Browser> {
       await page.setViewport(VIEWPORT);
       return {
         goto: async (url) => void (await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 })),
-        screenshot: (sel) => twice(async () => {
+        screenshot: (sel) => retrying(async () => {
           const el = await page.waitForSelector(sel, { timeout: 5000 });
           return decodePng(Buffer.from(await el!.screenshot({ type: 'png' })));
         }),
@@ -192,7 +192,7 @@ async function launchWebKit(): Promise<Browser> {
           }
         },
         // WebKitGTK's element screenshot comes back black under Xvfb, its window screenshot does not: crop that.
-        screenshot: (sel) => twice(async () => {
+        screenshot: (sel) => retrying(async () => {
           const r = await call('GET', `${s}/element/${await find(sel)}/rect`);
           const shot = decodePng(Buffer.from(await call('GET', `${s}/screenshot`), 'base64'));
           return crop(shot, r.x, r.y, r.width, r.height);
