@@ -9,7 +9,7 @@
 //
 //   make -C perf flood                                       quick: SECONDS=5 CONNS=100 VIEWERS=2000
 //   make -C perf flood SECONDS=20 CONNS=200 VIEWERS=10000    the full run
-// Also: WARMUP (seconds of flood before the window, default 2), ONLY=junk,blocked,viewers, VIEWER_FLOODS
+// Also: ROUNDS (junk rounds, default 3; medians reported), PIN=0 (no CPU pinning), WARMUP (seconds of flood before the window, default 2), ONLY=junk,blocked,viewers, VIEWER_FLOODS
 // (flood modes during phase 3, default keepalive,close), RATE (viewer connects/s, 2000), NO_RESULTS=1.
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { runLoad, procStats } from './load.mjs';
-import { fmt, freePort, sleep } from './common.mjs';
+import { fmt, freePort, median, sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,9 +37,17 @@ const FLOOD_SRC = '127.2.0.0/16'; // the viewers come from load.mjs's default 12
 const kfmt = (x) => (x === null || !Number.isFinite(x) ? '-' : `${(x / 1000).toFixed(1)}k`);
 
 
-// A child under the hard open-files limit; `ready` resolves with its stdout lines so far once `match` is seen.
-function launch(name, file, args, match) {
-  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+// Junk rounds: each round times every server in turn, so a change in the machine's speed (shared cores) hits all
+// of them; the report takes medians. With PIN (default on where taskset exists) the server runs on CPU 0 and the
+// flood client on CPU 1: the two no longer trade cores, which was most of the run-to-run spread.
+const JUNK_ROUNDS = Number(env.ROUNDS || 3);
+const PIN = env.PIN !== '0' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+// A child under the hard open-files limit (on `cpu` when pinning); `ready` resolves with its stdout lines so far
+// once `match` is seen.
+function launch(name, file, args, match, cpu = null) {
+  const pin = PIN && cpu !== null ? `taskset -c ${cpu} ` : '';
+  const child = spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${pin}"$0" "$@"`, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   const lines = [];
   let buf = '';
   let onLine = null;
@@ -67,27 +75,27 @@ async function stop(p) {
   clearTimeout(t);
 }
 
-async function startTimegif(extra) {
-  const p = launch('timegif', process.execPath, [`${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', ...extra], /listening on http:\/\/[^\s:]+:(\d+)/);
+async function startTimegif(extra, cpu = null) {
+  const p = launch('timegif', process.execPath, [`${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', ...extra], /listening on http:\/\/[^\s:]+:(\d+)/, cpu);
   const m = await p.ready;
   return { ...p, name: 'timegif', pid: p.child.pid, port: Number(m[1]) };
 }
 
 // The Node floor (node-floor-junk.mjs): node:net with nothing on top, to tell Node's cost from timegif's.
-async function startNodeFloor() {
-  const p = launch('node-floor', process.execPath, [`${HERE}node-floor-junk.mjs`], /listening on http:\/\/[^\s:]+:(\d+)/);
+async function startNodeFloor(cpu = null) {
+  const p = launch('node-floor', process.execPath, [`${HERE}node-floor-junk.mjs`], /listening on http:\/\/[^\s:]+:(\d+)/, cpu);
   const m = await p.ready;
   return { ...p, name: 'node-floor', pid: p.child.pid, port: Number(m[1]) };
 }
 
 // nginx: master + one worker from perf/nginx/flood.conf.in in a temp prefix; CPU is the worker's.
-async function startNginx() {
+async function startNginx(cpu = null) {
   const prefix = mkdtempSync(`${tmpdir()}/timegif-nginx-`);
   mkdirSync(`${prefix}/tmp`);
   const port = await freePort();
   const conf = readFileSync(`${HERE}nginx/flood.conf.in`, 'utf8').replaceAll('@PREFIX@', prefix).replaceAll('@LISTEN@', `127.0.0.1:${port}`);
   writeFileSync(`${prefix}/nginx.conf`, conf);
-  const p = launch('nginx', 'nginx', ['-p', prefix, '-c', `${prefix}/nginx.conf`], null);
+  const p = launch('nginx', 'nginx', ['-p', prefix, '-c', `${prefix}/nginx.conf`], null, cpu);
   const master = p.child.pid;
   for (let i = 0; i < 100; i++) {
     await sleep(50);
@@ -104,8 +112,8 @@ const parseSec = (m) => ({ sec: Number(m[1]), responses: Number(m[2]), connects:
 
 // Runs perf/flood against `port`; at each of its second lines the server `pid` is sampled from /proc.
 // `hold` gets the live tick list and a stop() for floods ended early.
-async function flood(port, mode, conns, seconds, pid, hold = {}) {
-  const p = launch('flood', FLOOD, ['--mode', mode, '--conns', String(conns), '--seconds', String(seconds), '--src', FLOOD_SRC, `127.0.0.1:${port}`], null);
+async function flood(port, mode, conns, seconds, pid, hold = {}, cpu = null) {
+  const p = launch('flood', FLOOD, ['--mode', mode, '--conns', String(conns), '--seconds', String(seconds), '--src', FLOOD_SRC, `127.0.0.1:${port}`], null, cpu);
   const ticks = [];
   hold.ticks = ticks;
   hold.stop = () => stop(p);
@@ -153,25 +161,25 @@ async function check(srv, mode, expect) {
   return problems;
 }
 
-async function timeJunk(srv, mode, expect) {
-  const r = await flood(srv.port, mode, CONNS, WARMUP + SECONDS, srv.pid);
+async function timeJunk(srv, mode, expect, round) {
+  const r = await flood(srv.port, mode, CONNS, WARMUP + SECONDS, srv.pid, {}, 1);
   const w = windowOf(r.ticks, WARMUP, WARMUP + SECONDS);
   const wrong = Object.entries(r.status).filter(([c]) => c !== String(expect));
-  const row = { server: srv.name, mode, ...w, status: r.status, wrong: wrong.length > 0 || w.dropped + w.partial + w.errors > 0 };
+  const row = { server: srv.name, mode, round, ...w, status: r.status, wrong: wrong.length > 0 || w.dropped + w.partial + w.errors > 0 };
   row.perCpuS = w.runS ? w.responses / w.runS : null;
   row.perStatS = w.cpuS ? w.responses / w.cpuS : null;
   row.rate = w.responses / w.seconds;
   row.cpuPct = w.runS !== null ? (100 * w.runS) / w.seconds : null;
-  console.log(`${srv.name} ${mode}: ${kfmt(row.rate)} req/s, ${kfmt(row.perCpuS)} req per CPU-second (utime+stime ${kfmt(row.perStatS)}), ` +
+  console.log(`round ${round} ${srv.name} ${mode}: ${kfmt(row.rate)} req/s, ${kfmt(row.perCpuS)} req per CPU-second (utime+stime ${kfmt(row.perStatS)}), ` +
     `CPU ${fmt(row.cpuPct)}%, RSS ${fmt(w.rssKB / 1024)} MB (max ${fmt(w.rssMaxKB / 1024)}), statuses ${JSON.stringify(r.status)}` +
     `${row.wrong ? ` UNEXPECTED: dropped ${w.dropped} partial ${w.partial} errors ${w.errors}` : ''}`);
   return row;
 }
 
 async function phaseJunk(results) {
-  const ng = await startNginx();
-  const tg = await startTimegif(['--hosts', 'time.example']);
-  const nf = await startNodeFloor();
+  const ng = await startNginx(0);
+  const tg = await startTimegif(['--hosts', 'time.example'], 0);
+  const nf = await startNodeFloor(0);
   try {
     await sleep(500);
     const problems = [];
@@ -184,11 +192,13 @@ async function phaseJunk(results) {
     const before = await scrapeMetrics(tg.port, 'time.example');
     let tgResponses = 0;
     for (const mode of ['keepalive', 'close']) {
-      for (const [srv, expect] of [[ng, 404], [tg, 421], [nf, 404]]) {
-        const row = await timeJunk(srv, mode, expect);
-        results.junk.push(row);
-        if (srv === tg) tgResponses += row.responses;
-        await sleep(1000);
+      for (let round = 1; round <= JUNK_ROUNDS; round++) {
+        for (const [srv, expect] of [[ng, 404], [tg, 421], [nf, 404]]) {
+          const row = await timeJunk(srv, mode, expect, round);
+          results.junk.push(row);
+          if (srv === tg) tgResponses += row.responses;
+          await sleep(1000);
+        }
       }
     }
     const after = await scrapeMetrics(tg.port, 'time.example');
@@ -285,18 +295,24 @@ function report(results) {
   const mark = (ok) => (ok ? 'PASS' : 'FAIL');
   if (results.checkFailed) return [`check failed: ${results.checkFailed.join('; ')}`];
   if (results.junk.length) {
-    L.push('| junk (SECONDS window) | server | req/s | req per CPU-s (schedstat) | req per CPU-s (utime+stime) | server CPU % | RSS end / max (MB) | bytes per response | statuses |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push('| junk (SECONDS window), round | server | req/s | req per CPU-s (schedstat) | req per CPU-s (utime+stime) | server CPU % | RSS end / max (MB) | bytes per response | statuses |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const x of results.junk)
-      L.push(`| ${x.mode} | ${x.server} | ${fmt(x.rate, 0)} | ${fmt(x.perCpuS, 0)} | ${fmt(x.perStatS, 0)} | ${fmt(x.cpuPct)} | ${fmt(x.rssKB / 1024)} / ${fmt(x.rssMaxKB / 1024)} | ${fmt(x.bytesIn / x.responses, 0)} | ${Object.entries(x.status).map(([c, n]) => `${c}×${n}`).join(' ')}${x.wrong ? ' (UNEXPECTED)' : ''} |`);
+      L.push(`| ${x.mode} ${x.round} | ${x.server} | ${fmt(x.rate, 0)} | ${fmt(x.perCpuS, 0)} | ${fmt(x.perStatS, 0)} | ${fmt(x.cpuPct)} | ${fmt(x.rssKB / 1024)} / ${fmt(x.rssMaxKB / 1024)} | ${fmt(x.bytesIn / x.responses, 0)} | ${Object.entries(x.status).map(([c, n]) => `${c}×${n}`).join(' ')}${x.wrong ? ' (UNEXPECTED)' : ''} |`);
     L.push('');
-    for (const [mode, target] of [['keepalive', 0.9], ['close', 0.5]]) {
-      const n = results.junk.find((x) => x.server === 'nginx' && x.mode === mode);
-      const t = results.junk.find((x) => x.server === 'timegif' && x.mode === mode);
-      if (!n || !t) continue;
-      const ratio = t.perCpuS / n.perCpuS;
-      L.push(`- ${mark(ratio >= target && !t.wrong)} ${mode}: timegif ${fmt(t.perCpuS, 0)} vs nginx ${fmt(n.perCpuS, 0)} junk responses per CPU-second = ${fmt(ratio, 2)}× (target ≥ ${target}×)`);
-      const f = results.junk.find((x) => x.server === 'node-floor' && x.mode === mode);
-      if (f) L.push(`  - the Node floor (node:net, no parsing, canned 404) reaches ${fmt(f.perCpuS / n.perCpuS, 2)}× nginx; timegif is ${fmt(t.perCpuS / f.perCpuS, 2)}× the floor`);
+    // Ratios per round (the servers of a round ran back to back), then the median over rounds.
+    const rounds = [...new Set(results.junk.map((x) => x.round))];
+    const per = (server, mode) => rounds.map((r) => results.junk.find((x) => x.server === server && x.mode === mode && x.round === r)?.perCpuS ?? null);
+    const ratios = (a, b) => a.map((x, i) => (x !== null && b[i] ? x / b[i] : null)).filter((x) => x !== null);
+    const list = (xs) => xs.map((x) => fmt(x, 2)).join(', ');
+    L.push(`Medians over ${rounds.length} rounds (per-round ratios in brackets)${PIN ? '; server on CPU 0, flood client on CPU 1 (taskset)' : ''}:`, '');
+    for (const [mode, target] of [['keepalive', 0.9], ['close', 0.9]]) {
+      const n = per('nginx', mode), t = per('timegif', mode), f = per('node-floor', mode);
+      if (!t.some((x) => x !== null)) continue;
+      const wrong = results.junk.some((x) => x.server === 'timegif' && x.mode === mode && x.wrong);
+      const tf = ratios(t, f), tn = ratios(t, n), fn = ratios(f, n);
+      L.push(`- ${mark(median(tf) >= target && !wrong)} ${mode}: timegif ${fmt(median(t), 0)}, the Node floor (node:net, no parsing, canned 404) ${fmt(median(f), 0)}, ` +
+        `nginx ${fmt(median(n), 0)} junk responses per CPU-second; timegif = ${fmt(median(tf), 2)}× the floor [${list(tf)}] (target ≥ ${target}×)`);
+      L.push(`  - against nginx: timegif ${fmt(median(tn), 2)}× [${list(tn)}], the floor ${fmt(median(fn), 2)}× [${list(fn)}]`);
     }
     L.push(`- timegif counted ${results.tgUnknownHost} unknown-host rejects over the timed runs (/metrics), ${results.tgLines} lines on its stdout (no per-request log)`);
   }
@@ -334,7 +350,7 @@ async function main() {
   const section = [
     `\n## Junk flood: timegif vs nginx, ${SECONDS} s windows (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     '',
-    `Command: \`make -C perf flood SECONDS=${SECONDS} CONNS=${CONNS} VIEWERS=${VIEWERS}${WARMUP !== 2 ? ` WARMUP=${WARMUP}` : ''}${env.ONLY ? ` ONLY=${env.ONLY}` : ''}\`; ` +
+    `Command: \`make -C perf flood SECONDS=${SECONDS} CONNS=${CONNS} VIEWERS=${VIEWERS} ROUNDS=${JUNK_ROUNDS}${WARMUP !== 2 ? ` WARMUP=${WARMUP}` : ''}${env.ONLY ? ` ONLY=${env.ONLY}` : ''}\`; ` +
       `Node ${process.version}; ${(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '').trim().replace('nginx version: ', '')}; ` +
       `nproc ${cpus().length} (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     `Client: perf/flood.c (\`cc -O2\`), ${CONNS} connections from ${FLOOD_SRC}, BitTorrent announce with Host tracker.example.org; timegif \`serve --hosts time.example\` answers 421, ` +

@@ -113,21 +113,18 @@ export function warn(msg: string): void {
  * minute from the tick) writes one line per reason seen. A flood of any size costs one line per reason per minute.
  */
 export class FaultLog {
-  private readonly counts = new Map<string, number>();
-  private readonly samples = new Map<string, string>();
+  /** Per reason this interval: the count and the first sample (one lookup per fault, as Tally counts). */
+  private readonly seen = new Map<string, { n: number; sample: string }>();
 
   /** Count one fault; the first of the interval keeps `who`, `what` and `more` (cut short) as its sample. Allocates nothing after the first. */
   note(reason: string, who: string, what: string, more = ''): void {
-    const n = this.counts.get(reason);
-    if (n === undefined) {
-      this.counts.set(reason, 1);
-      this.samples.set(reason, `${who} ${logField(more === '' ? what : `${what} ${more}`, 200)}`);
-    } else this.counts.set(reason, n + 1);
+    const s = this.seen.get(reason);
+    if (s === undefined) this.seen.set(reason, { n: 1, sample: `${who} ${logField(more === '' ? what : `${what} ${more}`, 200)}` });
+    else s.n++;
   }
 
   flush(intervalS: number): void {
-    for (const [reason, n] of this.counts) info(`client fault ${reason}: ${n} in ${intervalS}s, e.g. ${this.samples.get(reason)}`);
-    this.counts.clear();
-    this.samples.clear();
+    for (const [reason, s] of this.seen) info(`client fault ${reason}: ${s.n} in ${intervalS}s, e.g. ${s.sample}`);
+    this.seen.clear();
   }
 }

@@ -187,8 +187,10 @@ export function formatIpv4(v: number): string {
  * is returned unchanged.
  */
 export function ipKey(remoteAddress: string): string {
+  // IPv4 as the kernel gives it (the common case, and every flood's): the key is the address itself, unparsed.
+  if (!remoteAddress.includes(':')) return remoteAddress;
   const parsed = parseAddress(remoteAddress);
-  if (parsed >= 0) return remoteAddress.includes(':') ? formatIpv4(parsed) : remoteAddress;
+  if (parsed >= 0) return formatIpv4(parsed); // IPv4-mapped IPv6 (::ffff:a.b.c.d)
   if (parsed === NOT_AN_ADDRESS) return remoteAddress;
   scratchV6[2] = 0;
   scratchV6[3] = 0;
