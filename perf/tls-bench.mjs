@@ -4,7 +4,7 @@
 // TLS viewer (HTTP/1.1 over TLS and h2).
 //
 //   node perf/tls-bench.mjs            (build first: npx tsc -p .)
-//   SECONDS=10 ROUNDS=2 CLIENTS=2 INFLIGHT=8 VIEWERS=2000 NO_RECORD=1 node perf/tls-bench.mjs
+//   SECONDS=10 ROUNDS=3 RSS_ROUNDS=3 CLIENTS=2 INFLIGHT=8 VIEWERS=2000 NO_RECORD=1 node perf/tls-bench.mjs
 //
 // Handshakes: CLIENTS processes each keep INFLIGHT connections going: connect (no session offered, so every
 // handshake is full), wait for secureConnect, end, wait for the server's close; count completions. The
@@ -22,13 +22,15 @@ import { X509Certificate } from 'node:crypto';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, sleep } from './common.mjs';
+import { freePort, median, sleep } from './common.mjs';
+import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = (k, d) => (process.env[k] === undefined ? d : Number(process.env[k]));
 const SECONDS = env('SECONDS', 10);
-const ROUNDS = env('ROUNDS', 2);
+const ROUNDS = env('ROUNDS', 3);
+const RSS_ROUNDS = env('RSS_ROUNDS', 3);
 const CLIENTS = env('CLIENTS', 2);
 const INFLIGHT = env('INFLIGHT', 8);
 const VIEWERS = env('VIEWERS', 2000);
@@ -38,6 +40,7 @@ const KIND_NAMES = {
   h2x8: 'h2, 8 streams per session (a page of 8 GIFs)',
 };
 const VIEWER_PROCS = env('VIEWER_PROCS', 2);
+const mark = (ok) => (ok ? 'PASS' : 'FAIL');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 /** What the checks saw, per server: `TLSv1.3 TLS_AES_256_GCM_SHA384`. */
 const checked = {};
@@ -277,8 +280,33 @@ async function metricsOf(port) {
   return { h1tls: v(/timegif_viewers\{transport="h1_tls"\} (\d+)/), h2: v(/timegif_viewers\{transport="h2"\} (\d+)/) };
 }
 
-async function viewerRss(cert, kind) {
-  const srv = await startTimegif(cert, ['--max-viewers', String(VIEWERS + 1000)]);
+/** The Node floor for viewers (bare-viewers.mjs): node:tls or node:http2 streaming the same bytes, nothing on top. */
+async function startBare(cert, kind, sizes) {
+  const child = spawn(process.execPath, [join(ROOT, 'perf/bare-viewers.mjs'), kind === 'h1' ? 'tls' : 'h2', cert.cert, cert.key,
+    String(sizes.intro), String(sizes.frame), String(sizes.piece)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(/port (\d+)/.exec(String(d))[1])));
+    child.once('exit', (c) => reject(new Error(`bare-viewers exited with ${c}`)));
+  });
+  return { name: 'bare', pid: child.pid, port, httpPort: null, stop: () => stopChild(child) };
+}
+
+/** What timegif sent per viewer (from its /metrics): the intro, and the mean frame after it. */
+async function streamSizes(port) {
+  const text = await new Promise((resolve, reject) => {
+    const s = netConnect(port, '127.0.0.1', () => s.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    let b = '';
+    s.on('data', (d) => (b += d));
+    s.on('end', () => resolve(b));
+    s.on('error', reject);
+  });
+  const v = (name) => Number(text.split('\n').find((l) => l.startsWith(`timegif_${name} `))?.split(' ')[1] ?? NaN);
+  const frames = v('frames_sent_total{kind="delta"}') + v('frames_sent_total{kind="keyframe"}');
+  return { intro: Math.round(v('intro_bytes_total') / v('viewers_started_total')), frame: Math.round(v('frame_bytes_total') / frames) };
+}
+
+async function viewerRss(cert, kind, server = 'timegif', sizes = null) {
+  const srv = server === 'timegif' ? await startTimegif(cert, ['--max-viewers', String(VIEWERS + 1000)]) : await startBare(cert, kind, sizes);
   await sleep(1500);
   const before = rssBytes(srv.pid);
   const per = Math.ceil(VIEWERS / VIEWER_PROCS);
@@ -295,14 +323,15 @@ async function viewerRss(cert, kind) {
     const reps = await Promise.all(clients.map((c) => new Promise((r) => { c.once('message', r); c.send('report'); })));
     receiving = reps.reduce((a, r) => a + r.receiving, 0);
   }
-  const m = await metricsOf(srv.httpPort);
-  const counted = kind === 'h1' ? m.h1tls : m.h2; // h2 and h2x8 both count as h2 viewers
-  if (receiving !== VIEWERS || counted !== VIEWERS) throw new Error(`${kind}: ${receiving} streams receiving, server counts ${counted}, want ${VIEWERS}`);
+  const m = srv.httpPort === null ? null : await metricsOf(srv.httpPort);
+  const counted = m === null ? VIEWERS : kind === 'h1' ? m.h1tls : m.h2; // h2 and h2x8 both count as h2 viewers
+  if (receiving !== VIEWERS || counted !== VIEWERS) throw new Error(`${server} ${kind}: ${receiving} streams receiving, server counts ${counted}, want ${VIEWERS}`);
   await sleep(3000);
   const after = rssBytes(srv.pid);
+  const sent = srv.httpPort === null ? null : await streamSizes(srv.httpPort);
   for (const c of clients) c.send('exit');
   await srv.stop();
-  return { kind, before, after, perViewer: (after - before) / VIEWERS };
+  return { kind, server, before, after, perViewer: (after - before) / VIEWERS, sent };
 }
 
 async function main() {
@@ -330,12 +359,19 @@ async function main() {
         }
       }
     }
-    console.log(`RSS per idle TLS viewer, ${VIEWERS} viewers`);
+    console.log(`RSS per idle TLS viewer, ${VIEWERS} viewers, ${RSS_ROUNDS} rounds of timegif then the bare Node server with the same bytes`);
     const rss = [];
     for (const kind of ['h1', 'h2', 'h2x8']) {
-      const r = await viewerRss(cert, kind);
-      rss.push(r);
-      console.log(`  ${KIND_NAMES[kind]}: RSS ${(r.before / 2 ** 20).toFixed(1)} → ${(r.after / 2 ** 20).toFixed(1)} MiB: ${(r.perViewer / 1024).toFixed(1)} KiB per viewer`);
+      let sizes = null;
+      for (let round = 1; round <= RSS_ROUNDS; round++) {
+        for (const server of ['timegif', 'bare']) {
+          const r = await viewerRss(cert, kind, server, sizes);
+          if (r.sent) sizes ??= { ...r.sent, piece: TLS_WRITE_PIECE_BYTES };
+          rss.push({ ...r, round, sizes });
+          console.log(`  round ${round} ${server.padEnd(7)} ${KIND_NAMES[kind]}: RSS ${(r.before / 2 ** 20).toFixed(1)} → ${(r.after / 2 ** 20).toFixed(1)} MiB: ${(r.perViewer / 1024).toFixed(1)} KiB per viewer` +
+            (r.sent ? ` (intro ${r.sent.intro} B, frames ${r.sent.frame} B)` : ''));
+        }
+      }
     }
     if (!process.env.NO_RECORD) record(rows, rss, nginxVersion, [load0, loadavg()[0]]);
   } finally {
@@ -344,6 +380,7 @@ async function main() {
 }
 
 function record(rows, rss, nginxVersion, load) {
+  const hsRatio = (other) => rows.timegif.map((r, i) => r.perCpuS / rows[other][i].perCpuS);
   const sum = (rs, k) => rs.reduce((a, r) => a + r[k], 0);
   const agg = (name) => ({ count: sum(rows[name], 'count'), cpu: sum(rows[name], 'cpu'), wall: sum(rows[name], 'wall') });
   const n = agg('nginx');
@@ -372,9 +409,24 @@ function record(rows, rss, nginxVersion, load) {
     '',
     `Per round: ${['timegif', 'nginx', 'node-tls'].map((k) => `${k} ${rows[k].map((r) => Math.round(r.perCpuS)).join(', ')}`).join('; ')} handshakes/CPU-s.`,
     '',
-    '| viewers (timegif) | RSS before | RSS with viewers | per viewer |',
-    '|---|---:|---:|---:|',
-    ...rss.map((r) => `| ${VIEWERS} × ${KIND_NAMES[r.kind]} | ${(r.before / 2 ** 20).toFixed(1)} MiB | ${(r.after / 2 ** 20).toFixed(1)} MiB | ${(r.perViewer / 1024).toFixed(1)} KiB |`),
+    `- ${mark(median(hsRatio('node-tls')) >= 0.95)} handshakes per CPU-second: timegif = ${median(hsRatio('node-tls')).toFixed(2)}× bare node:tls ` +
+      `(median of the per-round ratios ${hsRatio('node-tls').map((x) => x.toFixed(2)).join(', ')}; target ≥ 0.95×); ${median(hsRatio('nginx')).toFixed(2)}× nginx`,
+    '',
+    `RSS per viewer: ${VIEWERS} idle viewers receiving frames, ${RSS_ROUNDS} rounds, each round timegif and then the bare Node server (perf/bare-viewers.mjs: ` +
+      'node:tls or node:http2 with the same certificate, the same intro in the same write pieces and the same frame size each second, nothing else). ' +
+      'RSS of the server process before the viewers and after they idled 3 s.',
+    '',
+    '| viewers | timegif KiB per viewer (rounds) | bare Node KiB per viewer (rounds) | timegif / bare (median of rounds) | target | bytes sent |',
+    '|---|---:|---:|---:|---|---|',
+    ...['h1', 'h2', 'h2x8'].map((kind) => {
+      const t = rss.filter((r) => r.kind === kind && r.server === 'timegif').map((r) => r.perViewer / 1024);
+      const b = rss.filter((r) => r.kind === kind && r.server === 'bare').map((r) => r.perViewer / 1024);
+      const ratios = t.map((x, i) => x / b[i]);
+      const target = { h1: 1.05, h2: 1.15, h2x8: null }[kind];
+      const sz = rss.find((r) => r.kind === kind)?.sizes;
+      return `| ${VIEWERS} × ${KIND_NAMES[kind]} | ${median(t).toFixed(1)} (${t.map((x) => x.toFixed(1)).join(', ')}) | ${median(b).toFixed(1)} (${b.map((x) => x.toFixed(1)).join(', ')}) | ` +
+        `${median(ratios).toFixed(2)}× | ${target === null ? 'reported' : `${mark(median(ratios) <= target)} ≤ ${target}×`} | intro ${sz?.intro} B in ${sz?.piece} B pieces, ${sz?.frame} B/s |`;
+    }),
     '',
   ];
   appendFileSync(join(ROOT, 'perf/RESULTS.md'), lines.join('\n'));

@@ -147,6 +147,26 @@ test('tls :: --require-sni refuses a handshake without a server name', async () 
   }
 });
 
+// ALPN is chosen natively by OpenSSL, or by our callback when --require-sni must see the hello: the same answers.
+for (const [label, flags] of [['native', []], ['with --require-sni', ['--hosts', 'localhost', '--require-sni']]] as const) {
+  test(`tls :: ALPN ${label}: h2 preferred, http/1.1 alone, no match is a no_application_protocol alert`, async () => {
+    const { inst, httpsPort } = await startServer([...flags], cert);
+    try {
+      const both = await tlsHandshake(httpsPort, 'localhost', ['http/1.1', 'h2']);
+      assert.is(both.alpnProtocol, 'h2', 'h2 when offered, whatever the client\'s order');
+      both.destroy();
+      const h1 = await tlsHandshake(httpsPort, 'localhost', ['http/1.1']);
+      assert.is(h1.alpnProtocol, 'http/1.1');
+      h1.destroy();
+      const err = await tlsHandshake(httpsPort, 'localhost', ['spdy/3']).then((s) => (s.destroy(), null), (e: NodeJS.ErrnoException) => e);
+      assert.is(err?.code, 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL');
+      await waitIdle(inst);
+    } finally {
+      await inst.drain();
+    }
+  });
+}
+
 const fingerprint = (pemFile: string): string => new X509Certificate(readFileSync(pemFile)).fingerprint256;
 
 test('tls :: reload swaps the certificate for new handshakes, viewers keep streaming; a broken one is refused', async () => {

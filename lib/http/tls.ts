@@ -86,11 +86,16 @@ export class TlsTerminator {
    * protocol ('h2', 'http/1.1' or false); sockets that fail or are refused are destroyed here.
    */
   wrap(raw: Socket, secure: (s: TLSSocket, alpn: string | false) => void, failed: () => void): TLSSocket {
+    // The callbacks only where a policy needs them: each is a call into JS in the middle of every handshake (the SNI
+    // one also a pause of it). Without --hosts any name is served; without --require-sni OpenSSL picks ALPN natively,
+    // with the same preference and the same no_application_protocol alert when nothing matches.
+    const p = this.policy;
+    const checkNames = p.hosts.size > 0;
     const s = new TLSSocket(raw, {
       isServer: true,
       secureContext: this.ctx,
-      ALPNCallback: this.alpn,
-      SNICallback: this.sni,
+      ...(checkNames && p.requireSni ? { ALPNCallback: this.alpn } : { ALPNProtocols: ALPN }),
+      ...(checkNames ? { SNICallback: this.sni } : {}),
       requestCert: false,
     } as ConstructorParameters<typeof TLSSocket>[1]);
     let done = false;
@@ -103,7 +108,6 @@ export class TlsTerminator {
       // node:tls swallows every error after the handshake (a corrupt record, the renegotiation limit), and the
       // connection would wait for a deadline instead of closing.
       (s as unknown as { _releaseControl?: () => boolean })._releaseControl?.();
-      const p = this.policy;
       if (p.requireSni && p.hosts.size > 0 && !s.servername) {
         this.onReject('no-sni');
         s.destroy();
