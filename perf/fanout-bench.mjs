@@ -14,13 +14,12 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { runLoad, procStats } from './load.mjs';
 import { fixedStream } from './naive-server.mjs';
 import { GifFrameSplitter } from './gif-frames.mjs';
-import { fmt, sleep } from './common.mjs';
+import { fmt, machine, sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -253,13 +252,11 @@ async function main() {
   const tbl = table(rows);
   const tg = targets(rows);
   console.log(`\n${tbl}\n\n${tg.join('\n')}`);
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   const section = [
     `\n## Fan-out: ${VIEWERS} viewers × ${SECONDS} s (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     '',
     `Command: \`make -C perf fanout VIEWERS=${VIEWERS} SECONDS=${SECONDS} PROCS=${PROCS}${RATE !== 2000 ? ` RATE=${RATE}` : ''}\`; ` +
-      `Node ${process.version}; nproc ${cpus().length} (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB; ` +
-      `load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}. Floors served ${bytesFrom}.`,
+      `${machine()} (at the end). Floors served ${bytesFrom}.`,
     `Client processes: ${rows.find((x) => x.r)?.r.procs ?? '-'}, sharing the 2 cores with the server under test; server CPU is taken over the window from /proc: on-CPU ns summed over /proc/PID/task/*/schedstat and utime+stime from /proc/PID/stat (10 ms ticks).`,
     '',
     tbl,

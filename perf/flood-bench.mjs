@@ -14,12 +14,12 @@
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { runLoad, procStats } from './load.mjs';
-import { fmt, freePort, median, sleep } from './common.mjs';
+import { fmt, freePort, machine, median, sleep } from './common.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -346,13 +346,11 @@ async function main() {
   writeFileSync(`${OUT}flood.json`, JSON.stringify(results, null, 1));
   const lines = report(results);
   console.log(`\n${lines.join('\n')}`);
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
   const section = [
     `\n## Junk flood: timegif vs nginx, ${SECONDS} s windows (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     '',
     `Command: \`make -C perf flood SECONDS=${SECONDS} CONNS=${CONNS} VIEWERS=${VIEWERS} ROUNDS=${JUNK_ROUNDS}${WARMUP !== 2 ? ` WARMUP=${WARMUP}` : ''}${env.ONLY ? ` ONLY=${env.ONLY}` : ''}\`; ` +
-      `Node ${process.version}; ${(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '').trim().replace('nginx version: ', '')}; ` +
-      `nproc ${cpus().length} (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+      `${machine()} (at the end); ${(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '').trim().replace('nginx version: ', '')}.`,
     `Client: perf/flood.c (\`cc -O2\`), ${CONNS} connections from ${FLOOD_SRC}, BitTorrent announce with Host tracker.example.org; timegif \`serve --hosts time.example\` answers 421, ` +
       `nginx (master + 1 worker, perf/nginx/flood.conf.in) 404. Server CPU over the window from /proc (nginx: the worker), sampled at the client's per-second lines after ${WARMUP} s of warm-up. ` +
       'Client, viewers and server share the 2 cores: the request rates are bounded by the client too; per CPU-second figures are the comparison.',

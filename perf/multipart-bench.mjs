@@ -10,12 +10,11 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import omggif from 'omggif';
 import { procStats, expandCidrs } from './load.mjs';
 import { verifyStream } from './verify-gif.mjs';
-import { median, sleep } from './common.mjs';
+import { machine, median, sleep } from './common.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -122,12 +121,11 @@ try {
 }
 const med = (mode, k) => median(rows[mode].map((x) => x[k]));
 const cpuRatio = med('multipart', 'usPerViewerS') / med('gif', 'usPerViewerS');
-const cpu = cpus();
 const lines = [
   '',
   `## Multipart vs GIF viewers (${new Date().toISOString()})`,
   '',
-  `\`make -C perf multipart VIEWERS=${VIEWERS} SECONDS=${SECONDS} ROUNDS=${ROUNDS}\` · Node ${process.version} · ${cpu.length}× ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  `\`make -C perf multipart VIEWERS=${VIEWERS} SECONDS=${SECONDS} ROUNDS=${ROUNDS}\` · ${machine()}`,
   '',
   '| mode | server CPU µs / viewer-second (median) | bytes / viewer-second (median) | rounds |',
   '| --- | --- | --- | --- |',
