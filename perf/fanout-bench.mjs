@@ -7,7 +7,8 @@
 //
 //   make -C perf fanout                                   quick: VIEWERS=2000 SECONDS=10
 //   make -C perf fanout VIEWERS=19000 SECONDS=30 PROCS=4  the full run
-// Also: RATE (connections/s while ramping, default 2000), ONLY=cwrite,naive,timegif, NO_RESULTS=1.
+// Also: RATE (connections/s while ramping, default 2000), ONLY=cwrite,naive,timegif (add timegif-w2 and
+// timegif-w2none for --workers 2, round-robin and shared socket, beside one process), NO_RESULTS=1.
 //
 // The floors serve timegif's own bytes when timegif runs (its prologue and a delta frame taken from the check
 // run), else a fixed 132×28 stream (naive-server.mjs fixedStream()).
@@ -40,13 +41,26 @@ const SERVERS = {
     label: 'timegif',
     cmd: () => [process.execPath, `${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', '--max-viewers', String(VIEWERS + 1000)],
   },
+  // --workers 2 on the same cores: connections handed out by the primary (round-robin), or accepted by the
+  // workers on the shared socket (NODE_CLUSTER_SCHED_POLICY=none). CPU and RSS are summed over the process tree.
+  'timegif-w2': {
+    label: 'timegif --workers 2, round-robin',
+    env: { NODE_CLUSTER_SCHED_POLICY: 'rr' },
+    cmd: () => [process.execPath, `${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', '--workers', '2', '--max-viewers', String(VIEWERS + 1000)],
+  },
+  'timegif-w2none': {
+    label: 'timegif --workers 2, shared socket',
+    env: { NODE_CLUSTER_SCHED_POLICY: 'none' },
+    cmd: () => [process.execPath, `${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', '--workers', '2', '--max-viewers', String(VIEWERS + 1000)],
+  },
 };
+const ORDER = ['cwrite', 'naive', 'timegif', 'timegif-w2', 'timegif-w2none'];
 
 // Starts a server under the hard open-files limit; resolves with its pid, port and collected stdout lines.
 function startServer(name) {
   const [file, ...args] = SERVERS[name].cmd();
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', file, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, ...SERVERS[name].env },
   });
   const lines = [];
   let buf = '';
@@ -131,7 +145,7 @@ async function bench(name) {
     // timegif's own tick-delivery histogram, scraped at every half second so the window's part can be cut out.
     const scraped = new Map();
     let scraper = null;
-    if (name === 'timegif') {
+    if (name.startsWith('timegif')) {
       const next = () => { scraper = setTimeout(async () => { const sec = Math.floor(Date.now() / 1000); const m = await scrape(srv.port); if (m) scraped.set(sec, m); next(); }, 1500 - (Date.now() % 1000)); };
       next();
     }
@@ -218,6 +232,12 @@ function targets(rows) {
     L.push(`${mark(last <= 1.2)} last viewer's frame ${fmt(r.delayMs.last)} ms after the boundary = ${fmt(last, 2)}× C's ${fmt(c.r.delayMs.last)} ms, both seen by the clients (target ≤ 1.2×)`);
   }
   L.push(`${mark(t.rssPerViewerKB !== null && t.rssPerViewerKB <= 5)} RSS per viewer ${fmt(t.rssPerViewerKB, 2)} KB (target ≤ 5 KB)`);
+  for (const w of rows.filter((x) => x.name.startsWith('timegif-w') && x.r)) {
+    const last = w.r.delayMs.last / r.delayMs.last;
+    const every = w.r.connected === VIEWERS && w.r.frames.missed === 0 && w.r.frames.expected > 0;
+    L.push(`${mark(last <= 0.6 && every)} ${SERVERS[w.name].label}: ${w.r.frames.delivered}/${w.r.frames.expected} frames, last viewer's frame ${fmt(w.r.delayMs.last)} ms after the boundary = ` +
+      `${fmt(last, 2)}× one process's ${fmt(r.delayMs.last)} ms (target ≤ 0.6×); CPU per viewer-frame ${fmt(w.r.server.cpuUsPerViewerFrame, 2)} µs (one process ${fmt(r.server.cpuUsPerViewerFrame, 2)}), RSS per viewer ${fmt(w.rssPerViewerKB, 2)} KB`);
+  }
   const idle = t.check.result.ttffMs;
   L.push(`${mark(idle.p50 !== null && idle.p50 <= 5)} TTFF on the fresh, idle server: p50 ${fmt(idle.p50, 2)} ms, max ${fmt(idle.max, 2)} ms (the first request after start included; target ≤ 5 ms)`);
   L.push(`${mark(r.ttffMs.p50 !== null && r.ttffMs.p50 <= 5)} TTFF while ramping to ${VIEWERS} at ${RATE}/s: p50 ${fmt(r.ttffMs.p50, 2)} ms, p99 ${fmt(r.ttffMs.p99, 2)} ms ` +
@@ -229,7 +249,7 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   if (!existsSync(`${OUT}cwrite`)) execFileSync('make', ['-C', HERE, 'out/cwrite'], { stdio: 'inherit' });
   const haveTimegif = existsSync(`${ROOT}dist/server.js`);
-  const names = ONLY.filter((n) => SERVERS[n] && (n !== 'timegif' || haveTimegif));
+  const names = ONLY.filter((n) => SERVERS[n] && (!n.startsWith('timegif') || haveTimegif));
   if (ONLY.includes('timegif') && !haveTimegif) console.log('timegif: dist/server.js not built (npx tsc -p .); skipped');
 
   // Bytes for the floors: timegif's own when it is there, else the fixed stream.
@@ -246,8 +266,8 @@ async function main() {
   writeFileSync(`${OUT}prologue.bin`, fixture.prologue);
   writeFileSync(`${OUT}frame.bin`, fixture.frame);
   console.log(`floors serve ${bytesFrom}: prologue ${fixture.prologue.length} B, frame ${fixture.frame.length} B`);
-  for (const n of ['cwrite', 'naive']) if (names.includes(n)) rows.push(await bench(n));
-  rows.sort((a, b) => ['cwrite', 'naive', 'timegif'].indexOf(a.name) - ['cwrite', 'naive', 'timegif'].indexOf(b.name));
+  for (const n of ['cwrite', 'naive', 'timegif-w2', 'timegif-w2none']) if (names.includes(n)) rows.push(await bench(n));
+  rows.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
 
   const tbl = table(rows);
   const tg = targets(rows);

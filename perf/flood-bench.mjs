@@ -9,6 +9,7 @@
 //
 //   make -C perf flood                                       quick: SECONDS=5 CONNS=100 VIEWERS=2000
 //   make -C perf flood SECONDS=20 CONNS=200 VIEWERS=10000    the full run
+// ONLY=workers (not in the default set): the junk rounds for one process, --workers 2 round-robin and shared socket.
 // Also: ROUNDS (junk rounds, default 3; medians reported), PIN=0 (no CPU pinning), WARMUP (seconds of flood before the window, default 2), ONLY=junk,blocked,viewers, VIEWER_FLOODS
 // (flood modes during phase 3, default keepalive,close), RATE (viewer connects/s, 2000), NO_RESULTS=1.
 
@@ -45,9 +46,9 @@ const PIN = env.PIN !== '0' && spawnSync('taskset', ['-c', '0', 'true']).status 
 
 // A child under the hard open-files limit (on `cpu` when pinning); `ready` resolves with its stdout lines so far
 // once `match` is seen.
-function launch(name, file, args, match, cpu = null) {
+function launch(name, file, args, match, cpu = null, extraEnv = {}) {
   const pin = PIN && cpu !== null ? `taskset -c ${cpu} ` : '';
-  const child = spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${pin}"$0" "$@"`, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const child = spawn('sh', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${pin}"$0" "$@"`, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, ...extraEnv } });
   const lines = [];
   let buf = '';
   let onLine = null;
@@ -75,10 +76,11 @@ async function stop(p) {
   clearTimeout(t);
 }
 
-async function startTimegif(extra, cpu = null) {
-  const p = launch('timegif', process.execPath, [`${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', ...extra], /listening on http:\/\/[^\s:]+:(\d+)/, cpu);
+async function startTimegif(extra, cpu = null, name = 'timegif', extraEnv = {}) {
+  const p = launch(name, process.execPath, [`${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', ...extra], /listening on http:\/\/[^\s:]+:(\d+)/, cpu, extraEnv);
   const m = await p.ready;
-  return { ...p, name: 'timegif', pid: p.child.pid, port: Number(m[1]) };
+  if (extra.includes('--workers')) await sleep(1500); // the primary prints its address before every worker is up
+  return { ...p, name, pid: p.child.pid, port: Number(m[1]) };
 }
 
 // The Node floor (node-floor-junk.mjs): node:net with nothing on top, to tell Node's cost from timegif's.
@@ -213,6 +215,34 @@ async function phaseJunk(results) {
   }
 }
 
+// --workers 2 beside one process on junk: connections handed out by the primary (round-robin) or accepted by the
+// workers on the shared socket (NODE_CLUSTER_SCHED_POLICY=none). No server is pinned (the workers need both
+// cores); the flood client stays on CPU 1. CPU is summed over the primary and its workers.
+async function phaseWorkers(results) {
+  const args = ['--hosts', 'time.example'];
+  const servers = [
+    await startTimegif(args, null, 'timegif'),
+    await startTimegif([...args, '--workers', '2'], null, 'timegif-w2', { NODE_CLUSTER_SCHED_POLICY: 'rr' }),
+    await startTimegif([...args, '--workers', '2'], null, 'timegif-w2none', { NODE_CLUSTER_SCHED_POLICY: 'none' }),
+  ];
+  try {
+    await sleep(500);
+    const problems = [];
+    for (const mode of ['keepalive', 'close']) for (const srv of servers) problems.push(...await check(srv, mode, 421));
+    if (problems.length) { results.checkFailed = problems; return; }
+    for (const mode of ['keepalive', 'close']) {
+      for (let round = 1; round <= JUNK_ROUNDS; round++) {
+        for (const srv of servers) {
+          results.workers.push(await timeJunk(srv, mode, 421, round));
+          await sleep(1000);
+        }
+      }
+    }
+  } finally {
+    for (const srv of servers) await stop(srv);
+  }
+}
+
 async function phaseBlocked(results) {
   const list = `${OUT}flood-blocklist.txt`;
   writeFileSync(list, `# the flood's source range (perf/flood-bench.mjs)\n${FLOOD_SRC}\n`);
@@ -316,6 +346,23 @@ function report(results) {
     }
     L.push(`- timegif counted ${results.tgUnknownHost} unknown-host rejects over the timed runs (/metrics), ${results.tgLines} lines on its stdout (no per-request log)`);
   }
+  if (results.workers.length) {
+    const rounds = [...new Set(results.workers.map((x) => x.round))];
+    const per = (server, mode) => rounds.map((r) => results.workers.find((x) => x.server === server && x.mode === mode && x.round === r)?.perCpuS ?? null);
+    L.push('', `Junk with --workers 2 beside one process (no server pinned, the flood client on CPU 1), medians over ${rounds.length} rounds:`, '',
+      '| mode | round | server | req/s | req per CPU-s | server CPU % (all processes) |', '| --- | --- | --- | --- | --- | --- |');
+    for (const x of results.workers) L.push(`| ${x.mode} | ${x.round} | ${x.server} | ${fmt(x.rate, 0)} | ${fmt(x.perCpuS, 0)} | ${fmt(x.cpuPct)} |`);
+    L.push('');
+    for (const mode of ['keepalive', 'close']) {
+      const one = per('timegif', mode);
+      for (const w of ['timegif-w2', 'timegif-w2none']) {
+        const r = per(w, mode).map((x, i) => (x !== null && one[i] ? x / one[i] : null)).filter((x) => x !== null);
+        if (!r.length) continue;
+        L.push(`- ${mark(median(r) >= 1)} ${mode}: ${w === 'timegif-w2' ? 'round-robin' : 'shared socket'} ${fmt(median(per(w, mode)), 0)} vs one process ${fmt(median(one), 0)} junk responses per CPU-second = ` +
+          `${fmt(median(r), 2)}× [${r.map((x) => fmt(x, 2)).join(', ')}] (target ≥ 1×)`);
+      }
+    }
+  }
   const b = results.blocked;
   if (b) {
     L.push(`- ${mark(b.totalBytesIn === 0 && b.totalResponses === 0 && b.dropped > 0)} blocked at accept (--blocklist ${FLOOD_SRC}): ${fmt(b.rate, 0)} connections/s dropped, ` +
@@ -339,8 +386,9 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   if (!existsSync(FLOOD)) execFileSync('make', ['-C', HERE, 'out/flood'], { stdio: 'inherit' });
   if (!existsSync(`${ROOT}dist/server.js`)) throw new Error('dist/server.js not built (npx tsc -p .)');
-  const results = { junk: [], blocked: null, viewers: [] };
+  const results = { junk: [], workers: [], blocked: null, viewers: [] };
   if (ONLY.includes('junk')) await phaseJunk(results);
+  if (ONLY.includes('workers') && !results.checkFailed) await phaseWorkers(results);
   if (ONLY.includes('blocked') && !results.checkFailed) await phaseBlocked(results);
   if (ONLY.includes('viewers') && !results.checkFailed) await phaseViewers(results);
   writeFileSync(`${OUT}flood.json`, JSON.stringify(results, null, 1));

@@ -65,18 +65,35 @@ export function expandCidrs(cidrs) {
 const clockTicks = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
 
 // utime + stime in seconds (clock ticks), on-CPU seconds from schedstat, VmRSS in KB; null when it is gone.
+/** The process and its descendants (a --workers primary and its workers), from /proc/PID/task/TID/children. */
+function processTree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const t of readdirSync(`/proc/${out[i]}/task`)) {
+        for (const c of readFileSync(`/proc/${out[i]}/task/${t}/children`, 'latin1').trim().split(/\s+/)) if (c) out.push(Number(c));
+      }
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+/** CPU (utime+stime, and on-CPU ns from schedstat) and RSS of a server, summed over its process tree. */
 export function procStats(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuS = (Number(f[11]) + Number(f[12])) / clockTicks; // fields 14, 15 of stat
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    // Nanosecond on-CPU time summed over the process's threads (/proc/PID/task/*/schedstat, first field).
-    let runNs = 0;
-    for (const t of readdirSync(`/proc/${pid}/task`)) {
-      try { runNs += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'latin1').split(' ')[0]); } catch { /* thread gone */ }
+    let cpuS = 0, runNs = 0, rssKB = 0;
+    for (const p of processTree(pid)) {
+      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpuS += (Number(f[11]) + Number(f[12])) / clockTicks; // fields 14, 15 of stat
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'latin1'));
+      rssKB += m ? Number(m[1]) : 0;
+      // Nanosecond on-CPU time summed over the process's threads (/proc/PID/task/*/schedstat, first field).
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        try { runNs += Number(readFileSync(`/proc/${p}/task/${t}/schedstat`, 'latin1').split(' ')[0]); } catch { /* thread gone */ }
+      }
     }
-    return { cpuS, runS: runNs / 1e9, rssKB: m ? Number(m[1]) : 0 };
+    return { cpuS, runS: runNs / 1e9, rssKB };
   } catch { return null; }
 }
 

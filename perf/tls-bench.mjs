@@ -19,10 +19,10 @@ import { createServer, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as h2Connect } from 'node:http2';
 import { X509Certificate } from 'node:crypto';
-import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, median, sleep } from './common.mjs';
+import { freePort, machine, median, sleep } from './common.mjs';
 import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -395,8 +395,7 @@ function record(rows, rss, nginxVersion, load) {
     `## TLS: handshakes per CPU-second vs nginx, RSS per TLS viewer (${new Date().toISOString()})`,
     '',
     `Command: \`node perf/tls-bench.mjs\` (SECONDS=${SECONDS} ROUNDS=${ROUNDS} CLIENTS=${CLIENTS} INFLIGHT=${INFLIGHT} VIEWERS=${VIEWERS})  `,
-    `Node ${process.version}, ${nginxVersion || 'nginx'} (1 worker, TLS defaults), ${cpus().length} × ${cpus()[0]?.model.trim()}, ` +
-      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM (the client processes run on the same cores; ` +
+    `${machine()} at the end; ${nginxVersion || 'nginx'} (1 worker, TLS defaults) (the client processes run on the same cores; ` +
       `1-min load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end).  `,
     `Checked first: the same self-signed ECDSA P-256 certificate on each, ${Object.entries(checked).map(([k, v]) => `${k} ${v}`).join(', ')}, no session resumption. ` +
       'Each connection: full handshake, client ends, server closes. Server CPU = utime + stime of its processes from /proc.',
