@@ -59,9 +59,11 @@ test('workers :: metrics of several workers merge into one family each, with a w
 });
 
 test('workers :: --workers 2: both serve, frames are byte-identical, a killed worker comes back, SIGTERM drains all', async () => {
-  const { p, port } = await serveProc(['--listen', '127.0.0.1:0', '--workers', '2']);
+  // Round-robin chosen explicitly: it is what makes four streams in a row land on both workers.
+  const { p, port } = await serveProc(['--listen', '127.0.0.1:0', '--workers', '2'], { NODE_CLUSTER_SCHED_POLICY: 'rr' });
   const streams: Stream[] = [];
   try {
+    await p.waitFor(/2 workers, round-robin through the primary/);
     await p.waitFor(/all 2 workers running: pids (\d+) (\d+)/);
     const first = pids(await metricsUntil(port, (t) => pids(t).size === 2));
     assert.is(new Set(first.values()).size, 2, 'distinct pids');
@@ -127,6 +129,32 @@ test('workers :: --workers 2: both serve, frames are byte-identical, a killed wo
   } finally {
     for (const s of streams) s.socket.destroy();
     p.kill();
+  }
+});
+
+test('workers :: by default the workers accept on the shared socket, and both serve', async () => {
+  const env = { NODE_CLUSTER_SCHED_POLICY: undefined };
+  const { p, port } = await serveProc(['--listen', '127.0.0.1:0', '--workers', '2'], env);
+  const streams: Stream[] = [];
+  try {
+    await p.waitFor(/all 2 workers running/);
+    assert.match(p.err() + p.out(), /primary pid \d+: 2 workers, shared socket/);
+    // Which worker wins an accept is the kernel's choice: only that streams are served, and both workers report.
+    for (let i = 0; i < 4; i++) {
+      const s = get(port, '/time.gif');
+      streams.push(s);
+      await s.bodyAtLeast(64);
+    }
+    // Both workers report (the other's series reach /metrics within ~2 s), and between them hold all four.
+    const text = await metricsUntil(port, (t) => {
+      const v = byWorker(t, 'viewers', ',transport="h1"');
+      return v.has(1) && v.has(2) && v.get(1)! + v.get(2)! === 4;
+    });
+    assert.ok(byWorker(text, 'viewers', ',transport="h1"').size === 2);
+  } finally {
+    for (const s of streams) s.socket.destroy();
+    p.child.kill('SIGTERM');
+    await p.exited;
   }
 });
 

@@ -1,10 +1,13 @@
 // --workers N: one primary process and N workers through node:cluster.
 //
 // Accepting. The primary opens no sockets of its own making: each worker asks for its listeners and node:cluster
-// gives every worker the same one. Under the default round-robin policy (Linux) the primary accepts and hands
-// each connection to the next worker over IPC; blocklist, rate and TLS checks then run in that worker. With
-// NODE_CLUSTER_SCHED_POLICY=none the workers accept on the shared socket themselves (no hop through the
-// primary, but Linux wakes the busiest worker most, so streams spread less evenly).
+// gives every worker the same one, and by default the workers accept on that shared socket themselves. With
+// NODE_CLUSTER_SCHED_POLICY=rr (Node's own default on Linux) the primary accepts and hands each connection to the
+// next worker over IPC instead; blocklist, rate and TLS checks run in the worker either way. Measured on two cores
+// (perf/RESULTS.md, fan-out and junk with --workers 2): the hand-off spreads viewers more evenly (the last frame
+// 0.66× one process's time after the boundary, against 0.76× on the shared socket), but it halves what a
+// connection-per-request flood costs to answer (0.47× one process's junk per CPU-second, against 1.35×): the
+// primary does an accept and an IPC send for every connection. The floods decide.
 // Socket activation: systemd hands the listening fds to the primary (LISTEN_PID is the primary's pid). The
 // primary passes their numbers and names to the workers (TIMEGIF_INHERITED_FDS); a worker's listen({ fd })
 // becomes a request to the primary, which listens on its own inherited fd and distributes as above.
@@ -154,6 +157,8 @@ export function runPrimary(config: Config): Promise<number> {
     id: i + 1, worker: null, pid: 0, startedAt: 0, everReady: false, ready: false,
     fastExits: 0, restarts: 0, restartTimer: null, metrics: '',
   }));
+  // Before the first fork, and only when the operator did not choose (node:cluster reads the variable at load).
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   const policy = cluster.schedulingPolicy === cluster.SCHED_RR ? 'round-robin through the primary' : 'shared socket';
   info(`primary pid ${process.pid}: ${config.workers} workers, ${policy}` +
     (inherited.length > 0 ? `, socket-activated fds ${inherited.map((f) => `${f.fd}=${f.name}`).join(' ')}` : ''));
