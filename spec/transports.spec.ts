@@ -8,29 +8,23 @@ import * as assert from 'uvu/assert';
 import { connect as tlsConnect } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ClientHttp2Session } from 'node:http2';
-import { drainAll, startTest } from './wire.js';
+import { drainAll, RawClient, startTest } from './wire.js';
 import { h2Session, makeCert, type CertFiles } from './helpers.js';
 import { OPENSSL_MISSING, specIf } from './tools.js';
 import type { Instance } from '../lib/run/start.js';
 
 interface Answer { status: number; type: string; length: string | null; body: Buffer }
 
-/** One HTTP/1.1 request on its own connection (Connection: close), read to the end. */
-function h1(socket: Socket, method: string, path: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const all = Buffer.concat(chunks);
-      const end = all.indexOf('\r\n\r\n');
-      const head = all.toString('latin1', 0, end);
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
-      const field = (name: string): string | null => new RegExp(`\\r\\n${name}: ([^\\r]*)`, 'i').exec(head)?.[1] ?? null;
-      resolve({ status, type: field('Content-Type') ?? '', length: field('Content-Length'), body: all.subarray(end + 4) });
-    });
-    socket.write(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
-  });
+/** One HTTP/1.1 request on its own connection (Connection: close), read to the end by the specs' raw client. */
+async function h1(socket: Socket, method: string, path: string): Promise<Answer> {
+  const c = new RawClient(socket);
+  c.send(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  await c.untilClosed(5000);
+  if (c.closeKind === 'reset') throw new Error(`${method} ${path}: connection reset`);
+  const end = c.headEnd;
+  const head = c.data.toString('latin1', 0, end);
+  const field = (name: string): string | null => new RegExp(`\\r\\n${name}: ([^\\r]*)`, 'i').exec(head)?.[1] ?? null;
+  return { status: c.status, type: field('Content-Type') ?? '', length: field('Content-Length'), body: c.data.subarray(end) };
 }
 
 function h2(session: ClientHttp2Session, method: string, path: string): Promise<Answer> {

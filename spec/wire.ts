@@ -14,8 +14,9 @@ export class RawClient {
   closeKind: 'end' | 'reset' | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(port: number, host = '127.0.0.1', localAddress?: string) {
-    this.socket = connect({ port, host, localAddress });
+  /** A new TCP connection to `port`, or an existing socket (a TLS one: the same client over TLS). */
+  constructor(port: number | Socket, host = '127.0.0.1', localAddress?: string) {
+    this.socket = typeof port === 'number' ? connect({ port, host, localAddress }) : port;
     this.socket.on('data', (d) => {
       this.data = Buffer.concat([this.data, d]);
       this.chunks++;
