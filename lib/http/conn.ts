@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import { PARSE, RequestParser } from './http1.js';
 import type { App } from '../run/app.js';
 import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
-import { route, type RequestInfo } from './routes.js';
+import type { RequestInfo } from './routes.js';
+import { decide } from './answer.js';
 import type { FaultName } from './responses.js';
 import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_PIPELINE_BYTES, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from '../core/limits.js';
 import { TRANSPORT, writeFrame, type Transport, type Viewer } from '../stream/viewer.js';
@@ -110,6 +111,11 @@ export class H1Conn {
     this.close(this.state === STATE.CLOSING ? this.endReason : this.errored ? 'error' : 'client-closed');
   };
 
+  /** Where a stream's frames go (answer.ts's Asker): the socket. */
+  get sink(): Socket {
+    return this.socket;
+  }
+
   /** Kept alive between requests with nothing half-read or unsent: a FIN costs the client only a new connection. */
   get idleKeptAlive(): boolean {
     return this.state === STATE.HEAD && this.requests > 0 && this.held === null && (this.parser === null || this.parser.headerBytes === 0) && this.socket.writableLength === 0;
@@ -176,62 +182,50 @@ export class H1Conn {
       trusted: app.isTrusted(this.remote, p.authorization),
       userAgent: p.userAgent,
     };
-    const r = route(info, app.routeCtx);
+    const a = decide(app, info, p.target, isHead, this);
     const keepAlive = p.keepAlive && this.requests < KEEPALIVE_MAX_REQUESTS && this.pipelineBytes < MAX_PIPELINE_BYTES && !app.draining;
-    if (r.kind === 'canned') {
-      if (r.junk !== null) {
-        // Junk: counted and sampled, never logged line by line.
-        app.metrics.reject(r.junk);
-        app.faults.note(r.junk, this.remote, p.host ?? '-', p.target);
+    switch (a.kind) {
+      case 'canned': {
+        const buf = a.name === 'redirect-https' ? app.redirectResponse(p.host, p.target, keepAlive, isHead) : app.responses.get(a.name, keepAlive, isHead);
+        if (a.junk === null) this.logRequest(p, a.status, buf);
+        return this.reply(buf, keepAlive);
       }
-      app.metrics.response(r.status);
-      const buf = r.name === 'redirect-https' ? app.redirectResponse(p.host, p.target, keepAlive, isHead) : app.responses.get(r.name, keepAlive, isHead);
-      if (r.junk === null) this.logRequest(p, r.status, buf);
-      return this.reply(buf, keepAlive);
+      case 'metrics': {
+        const buf = app.metricsResponse(keepAlive, isHead);
+        this.logRequest(p, 200, buf);
+        return this.reply(buf, keepAlive);
+      }
+      case 'finite': {
+        const head = app.finiteHead(a.gif, keepAlive);
+        this.logRequest(p, 200, head, isHead ? 0 : a.gif.body.length);
+        return this.reply(head, keepAlive, isHead ? null : a.gif.body);
+      }
+      case 'busy': {
+        // 503 + Retry-After with the tiny grey GIF (an <img> still shows something), then close.
+        const busy = app.responses.get('busy', false, false);
+        this.logRequest(p, 503, busy);
+        this.endWith(busy);
+        return false;
+      }
+      case 'stream-head': {
+        const head = app.responses.streamHead(a.mode);
+        this.logRequest(p, 200, head);
+        this.endWith(head);
+        return false;
+      }
+      case 'stream': {
+        this.saveRequest(p);
+        const v = a.viewer;
+        this.viewer = v;
+        v.evict = this.evict;
+        this.state = STATE.STREAM;
+        this.parser = null;
+        app.pending.delete(this);
+        this.headBytes = app.responses.streamHead(a.mode).length;
+        writeFrame(this.socket, this.transport, app.streamIntro(v, 'h1'));
+        return false;
+      }
     }
-    if (r.kind === 'finite') {
-      const f = app.finiteGif(r.face, r.seconds);
-      if (f === null) return this.answerBusy(p);
-      const head = app.finiteHead(f, keepAlive);
-      app.metrics.response(200);
-      this.logRequest(p, 200, head, isHead ? 0 : f.body.length);
-      return this.reply(head, keepAlive, isHead ? null : f.body);
-    }
-    if (r.kind === 'metrics') {
-      const buf = app.metricsResponse(keepAlive, isHead);
-      this.logRequest(p, 200, buf);
-      app.metrics.response(200);
-      return this.reply(buf, keepAlive);
-    }
-    // The stream.
-    if (isHead) {
-      const head = app.responses.streamHead(r.mode);
-      app.metrics.response(200);
-      this.logRequest(p, 200, head);
-      this.endWith(head);
-      return false;
-    }
-    this.saveRequest(p);
-    const v = app.openViewer(this.socket, this.transport, r.face, r.mode, this.key, this.remote);
-    if (typeof v === 'string') return this.answerBusy(p);
-    this.viewer = v;
-    v.evict = this.evict;
-    this.state = STATE.STREAM;
-    this.parser = null;
-    app.pending.delete(this);
-    app.metrics.response(200);
-    this.headBytes = app.responses.streamHead(r.mode).length;
-    writeFrame(this.socket, this.transport, app.streamIntro(v, 'h1'));
-    return false;
-  }
-
-  /** 503 + Retry-After with the tiny grey GIF (an <img> still shows something), then close. */
-  private answerBusy(p: RequestParser): boolean {
-    const busy = this.app.responses.get('busy', false, false);
-    this.app.metrics.response(503);
-    this.logRequest(p, 503, busy);
-    this.endWith(busy);
-    return false;
   }
 
   /**

@@ -1,12 +1,14 @@
 // HTTP/2 over TLS through node:http2: TLS sockets whose ALPN chose h2 are handed to one http2 server
-// (created without listeners of its own). Each stream is routed like an HTTP/1 request; a /time.gif stream
+// (created without listeners of its own). Each stream is answered as answer.ts decides, as an HTTP/1 request is; a /time.gif stream
 // is just another viewer sink with the same backpressure rules (its writableLength grows when the peer's
 // flow-control window is exhausted). Limits: concurrent streams, header list size, session memory, and
 // node:http2's own flood guards (rejected streams, invalid frames, outstanding pings and settings).
 
 import { constants, createServer, type Http2Server, type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { route, type RequestInfo } from './routes.js';
+import type { RequestInfo } from './routes.js';
+import { decide } from './answer.js';
+import type { StreamMode } from '../stream/multipart.js';
 import type { App } from '../run/app.js';
 import { FINITE_HEADERS, STREAM_HEADERS } from './responses.js';
 import { TRANSPORT } from '../stream/viewer.js';
@@ -137,7 +139,6 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
       stream.close(constants.NGHTTP2_CANCEL);
     }
   });
-  const r = route(info, app.routeCtx);
   const isHead = method === 'HEAD';
   const startMs = app.now();
   const log = (status: number, bytes: number): void =>
@@ -145,97 +146,86 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
       remote: si.remote, startMs, method, target, protocol: 'HTTP/2.0', status, bodyBytes: bytes, totalBytes: bytes,
       referer: String(headers.referer ?? ''), userAgent: String(headers['user-agent'] ?? ''), endMs: app.now(),
     });
-  if (r.kind === 'canned' || r.kind === 'metrics') {
-    let status: number;
-    let body: Uint8Array | string;
-    let outHeaders: Record<string, string> = {};
-    if (r.kind === 'metrics') {
-      status = 200;
-      body = app.metricsText();
-      outHeaders['content-type'] = 'text/plain; version=0.0.4; charset=utf-8';
-    } else {
-      const b = app.responses.body(r.name);
-      status = b.status;
-      body = b.body;
-      if (b.contentType) outHeaders['content-type'] = b.contentType;
-      for (const [k, v] of b.headers ?? []) outHeaders[k.toLowerCase()] = v;
-      if (r.junk !== null) {
-        app.metrics.reject(r.junk);
-        app.faults.note(r.junk, si.remote, `${info.host ?? '-'} ${target}`);
-      }
-    }
-    app.metrics.response(status);
-    if (r.kind === 'metrics' || r.junk === null) log(status, isHead ? 0 : Buffer.byteLength(body));
-    outHeaders = { ':status': String(status), 'x-content-type-options': 'nosniff', ...outHeaders };
-    if (isHead) {
-      stream.respond(outHeaders, { endStream: true });
-      return;
-    }
-    stream.respond(outHeaders);
-    stream.end(body);
-    return;
-  }
-  // 503 with the tiny grey GIF (full server, or the finite-GIF budget spent): an <img> still shows something.
-  const busy = (): void => {
-    const b = app.responses.body('busy');
-    const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
-    for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
-    app.metrics.response(503);
-    stream.respond(h);
-    stream.end(b.body);
-    log(503, b.body.length);
-  };
-  if (r.kind === 'finite') {
-    const f = app.finiteGif(r.face, r.seconds);
-    if (f === null) {
-      busy();
-      return;
-    }
-    const h: Record<string, string> = { ':status': '200', 'content-type': 'image/gif', 'content-length': String(f.body.length), 'x-content-type-options': 'nosniff' };
-    for (const [k, val] of FINITE_HEADERS) h[k.toLowerCase()] = val;
-    app.metrics.response(200);
-    log(200, isHead ? 0 : f.body.length);
-    if (isHead) stream.respond(h, { endStream: true });
+  const a = decide(app, info, target, isHead, { remote: si.remote, key: si.key, sink: stream, transport: TRANSPORT.H2 });
+  const send = (h: Record<string, string>, body: Uint8Array | string | null): void => {
+    if (body === null || isHead) stream.respond(h, { endStream: true });
     else {
       stream.respond(h);
-      stream.end(f.body);
+      stream.end(body);
     }
-    return;
-  }
-  const streamHeaders: Record<string, string> = { ':status': '200' };
-  for (const [k, v] of STREAM_HEADERS[r.mode]) streamHeaders[k.toLowerCase()] = v;
-  if (isHead) {
-    app.metrics.response(200);
-    stream.respond(streamHeaders, { endStream: true });
-    log(200, 0);
-    return;
-  }
-  const v = app.openViewer(stream, TRANSPORT.H2, r.face, r.mode, si.key, si.remote);
-  if (typeof v === 'string') {
-    busy();
-    return;
-  }
-  app.metrics.response(200);
-  let done = false;
-  const finish = (): void => {
-    if (done) return;
-    done = true;
-    app.closeViewer(v, si.key);
-    log(200, v.bytes);
   };
-  v.evict = (reason) => {
-    if (reason === 'stalled') {
-      finish();
-      stream.close(constants.NGHTTP2_CANCEL);
+  switch (a.kind) {
+    case 'canned':
+    case 'metrics': {
+      const h: Record<string, string> = { ':status': '200', 'x-content-type-options': 'nosniff' };
+      let body: Uint8Array | string;
+      if (a.kind === 'metrics') {
+        body = app.metricsText();
+        h['content-type'] = 'text/plain; version=0.0.4; charset=utf-8';
+      } else {
+        const b = app.responses.body(a.name);
+        h[':status'] = String(b.status);
+        body = b.body;
+        if (b.contentType) h['content-type'] = b.contentType;
+        for (const [k, v] of b.headers ?? []) h[k.toLowerCase()] = v;
+      }
+      if (a.kind === 'metrics' || a.junk === null) log(Number(h[':status']), isHead ? 0 : Buffer.byteLength(body));
+      send(h, body);
       return;
     }
-    const end = app.streamEnding(v);
-    finish();
-    stream.end(end);
-  };
-  stream.once('close', finish);
-  stream.respond(streamHeaders);
-  stream.write(app.streamIntro(v, 'h2'));
+    case 'busy': {
+      // 503 with the tiny grey GIF (full server, or the finite-GIF budget spent): an <img> still shows something.
+      const b = app.responses.body('busy');
+      const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
+      for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
+      stream.respond(h);
+      stream.end(b.body);
+      log(503, b.body.length);
+      return;
+    }
+    case 'finite': {
+      const f = a.gif;
+      const h: Record<string, string> = { ':status': '200', 'content-type': 'image/gif', 'content-length': String(f.body.length), 'x-content-type-options': 'nosniff' };
+      for (const [k, val] of FINITE_HEADERS) h[k.toLowerCase()] = val;
+      log(200, isHead ? 0 : f.body.length);
+      send(h, f.body);
+      return;
+    }
+    case 'stream-head':
+      send(streamHeaders(a.mode), null);
+      log(200, 0);
+      return;
+    case 'stream': {
+      const v = a.viewer;
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        app.closeViewer(v, si.key);
+        log(200, v.bytes);
+      };
+      v.evict = (reason) => {
+        if (reason === 'stalled') {
+          finish();
+          stream.close(constants.NGHTTP2_CANCEL);
+          return;
+        }
+        const end = app.streamEnding(v);
+        finish();
+        stream.end(end);
+      };
+      stream.once('close', finish);
+      stream.respond(streamHeaders(a.mode));
+      stream.write(app.streamIntro(v, 'h2'));
+      return;
+    }
+  }
+}
+
+function streamHeaders(mode: StreamMode): Record<string, string> {
+  const h: Record<string, string> = { ':status': '200' };
+  for (const [k, v] of STREAM_HEADERS[mode]) h[k.toLowerCase()] = v;
+  return h;
 }
 
 function noop(): void {}
