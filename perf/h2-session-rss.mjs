@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine, median, record, sleep } from './common.mjs';
+import { holdViewers } from './tls-viewers.mjs';
 import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -48,19 +49,7 @@ async function one(cert, options) {
   });
   await sleep(1000);
   const before = rss(srv.pid);
-  const clients = [];
-  const per = Math.ceil(VIEWERS / PROCS);
-  for (let left = VIEWERS; left > 0; left -= per) {
-    const c = spawn(process.execPath, [join(HERE, 'tls-bench.mjs'), 'viewer-client', 'h2', String(port), String(Math.min(per, left))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await new Promise((r) => c.once('message', r));
-    clients.push(c);
-  }
-  let receiving = 0;
-  for (let i = 0; i < 40 && receiving < VIEWERS; i++) {
-    await sleep(500);
-    const reps = await Promise.all(clients.map((c) => new Promise((r) => { c.once('message', r); c.send('report'); })));
-    receiving = reps.reduce((a, r) => a + r.receiving, 0);
-  }
+  const { clients, receiving } = await holdViewers('h2', port, VIEWERS, PROCS);
   if (receiving !== VIEWERS) throw new Error(`${JSON.stringify(options)}: ${receiving} of ${VIEWERS} streams receiving`);
   await sleep(3000);
   const after = rss(srv.pid);

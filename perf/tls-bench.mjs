@@ -23,6 +23,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, machine, median, sleep } from './common.mjs';
+import { holdViewers } from './tls-viewers.mjs';
 import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -268,14 +269,19 @@ async function timeHandshakes(srv) {
   return { count, errors, wall, cpu, perCpuS: count / cpu, perS: count / wall };
 }
 
-async function metricsOf(port) {
-  const text = await new Promise((resolve, reject) => {
+/** timegif's /metrics text over plain HTTP. */
+function metricsText(port) {
+  return new Promise((resolve, reject) => {
     const s = netConnect(port, '127.0.0.1', () => s.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
     let b = '';
     s.on('data', (d) => (b += d));
     s.on('end', () => resolve(b));
     s.on('error', reject);
   });
+}
+
+async function metricsOf(port) {
+  const text = await metricsText(port);
   const v = (re) => Number(re.exec(text)?.[1] ?? NaN);
   return { h1tls: v(/timegif_viewers\{transport="h1_tls"\} (\d+)/), h2: v(/timegif_viewers\{transport="h2"\} (\d+)/) };
 }
@@ -293,13 +299,7 @@ async function startBare(cert, kind, sizes) {
 
 /** What timegif sent per viewer (from its /metrics): the intro, and the mean frame after it. */
 async function streamSizes(port) {
-  const text = await new Promise((resolve, reject) => {
-    const s = netConnect(port, '127.0.0.1', () => s.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
-    let b = '';
-    s.on('data', (d) => (b += d));
-    s.on('end', () => resolve(b));
-    s.on('error', reject);
-  });
+  const text = await metricsText(port);
   const v = (name) => Number(text.split('\n').find((l) => l.startsWith(`timegif_${name} `))?.split(' ')[1] ?? NaN);
   const frames = v('frames_sent_total{kind="delta"}') + v('frames_sent_total{kind="keyframe"}');
   return { intro: Math.round(v('intro_bytes_total') / v('viewers_started_total')), frame: Math.round(v('frame_bytes_total') / frames) };
@@ -309,20 +309,8 @@ async function viewerRss(cert, kind, server = 'timegif', sizes = null) {
   const srv = server === 'timegif' ? await startTimegif(cert, ['--max-viewers', String(VIEWERS + 1000)]) : await startBare(cert, kind, sizes);
   await sleep(1500);
   const before = rssBytes(srv.pid);
-  const per = Math.ceil(VIEWERS / VIEWER_PROCS);
-  const clients = [];
-  for (let i = 0, left = VIEWERS; left > 0; i++, left -= per) {
-    const c = spawn(process.execPath, [SELF, 'viewer-client', kind, String(srv.port), String(Math.min(per, left))], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await new Promise((r) => c.once('message', r));
-    clients.push(c);
-  }
-  // Check: every stream receiving, the server counts them all; then let them idle through a few frames.
-  let receiving = 0;
-  for (let i = 0; i < 40 && receiving < VIEWERS; i++) {
-    await sleep(500);
-    const reps = await Promise.all(clients.map((c) => new Promise((r) => { c.once('message', r); c.send('report'); })));
-    receiving = reps.reduce((a, r) => a + r.receiving, 0);
-  }
+  const { clients, receiving } = await holdViewers(kind, srv.port, VIEWERS, VIEWER_PROCS);
+  // Checked: every stream receiving, the server counts them all; then they idle through a few frames.
   const m = srv.httpPort === null ? null : await metricsOf(srv.httpPort);
   const counted = m === null ? VIEWERS : kind === 'h1' ? m.h1tls : m.h2; // h2 and h2x8 both count as h2 viewers
   if (receiving !== VIEWERS || counted !== VIEWERS) throw new Error(`${server} ${kind}: ${receiving} streams receiving, server counts ${counted}, want ${VIEWERS}`);

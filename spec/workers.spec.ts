@@ -24,6 +24,18 @@ function pids(text: string): Map<number, number> {
 }
 
 /** Poll /metrics until `ok` holds (workers report once a second). */
+/** HTTP/1 viewers on worker `w` in a /metrics text, or null when that worker has not reported yet. */
+const viewersOn = (text: string, w: number): number | null => byWorker(text, 'viewers', ',transport="h1"').get(w) ?? null;
+
+/** `n` streams opened one after another, each receiving before the next (pushed to `into`). */
+async function openStreams(port: number, n: number, into: Stream[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const s = get(port, '/time.gif');
+    into.push(s);
+    await s.bodyAtLeast(64);
+  }
+}
+
 async function metricsUntil(port: number, ok: (text: string) => boolean, ms = 10_000): Promise<string> {
   const until = Date.now() + ms;
   for (;;) {
@@ -70,11 +82,7 @@ test('workers :: --workers 2: both serve, frames are byte-identical, a killed wo
     assert.ok(![...first.values()].includes(p.child.pid!), 'workers are not the primary');
 
     // Streams one by one: round-robin hands them to both workers; the per-worker viewer gauge shows it.
-    for (let i = 0; i < 4; i++) {
-      const s = get(port, '/time.gif');
-      streams.push(s);
-      await s.bodyAtLeast(64);
-    }
+    await openStreams(port, 4, streams);
     const text = await metricsUntil(port, (t) => {
       const v = byWorker(t, 'viewers', ',transport="h1"');
       return (v.get(1) ?? 0) + (v.get(2) ?? 0) === 4;
@@ -140,16 +148,9 @@ test('workers :: by default the workers accept on the shared socket, and both se
     await p.waitFor(/all 2 workers running/);
     assert.match(p.err() + p.out(), /primary pid \d+: 2 workers, shared socket/);
     // Which worker wins an accept is the kernel's choice: only that streams are served, and both workers report.
-    for (let i = 0; i < 4; i++) {
-      const s = get(port, '/time.gif');
-      streams.push(s);
-      await s.bodyAtLeast(64);
-    }
+    await openStreams(port, 4, streams);
     // Both workers report (the other's series reach /metrics within ~2 s), and between them hold all four.
-    const text = await metricsUntil(port, (t) => {
-      const v = byWorker(t, 'viewers', ',transport="h1"');
-      return v.has(1) && v.has(2) && v.get(1)! + v.get(2)! === 4;
-    });
+    const text = await metricsUntil(port, (t) => viewersOn(t, 1) !== null && viewersOn(t, 2) !== null && viewersOn(t, 1)! + viewersOn(t, 2)! === 4);
     assert.ok(byWorker(text, 'viewers', ',transport="h1"').size === 2);
   } finally {
     for (const s of streams) s.socket.destroy();
