@@ -1,9 +1,9 @@
 // Raw-socket helpers for wire specs: exact bytes out, everything that comes back collected.
 
 import { connect, type Socket } from 'node:net';
-import { parseArgs } from '../lib/core/config.js';
-import { start, type Instance, type StartOptions } from '../lib/run/start.js';
+import type { Instance, StartOptions } from '../lib/run/start.js';
 import { setInfoSink } from '../lib/core/log.js';
+import { startServer } from './helpers.js';
 
 export class RawClient {
   readonly socket: Socket;
@@ -97,13 +97,14 @@ export async function drainAll(): Promise<void> {
   await Promise.all(all.map((i) => i.drain(500)));
 }
 
-/** Start an instance on 127.0.0.1:0 with these extra options; info lines are captured, not printed. */
+/**
+ * startServer (helpers.ts), the one way specs start an instance, with its info lines captured instead of printed and
+ * the instance registered for drainAll.
+ */
 export async function startTest(args: string[] = [], opts: StartOptions = {}): Promise<{ inst: Instance; port: number; logs: string[] }> {
   const logs: string[] = [];
   setInfoSink((l) => logs.push(l));
-  const inst = await start(parseArgs(['--listen', '127.0.0.1:0', ...args]).config, { inherited: [], ...opts });
+  const { inst, httpPort } = await startServer(args, null, { inherited: [], ...opts });
   running.add(inst);
-  const addr = inst.listeners[0]!.server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return { inst, port: addr.port, logs };
+  return { inst, port: httpPort, logs };
 }
