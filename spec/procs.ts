@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { GifStreamSplitter } from './helpers.js';
 
 const { GifReader } = createRequire(import.meta.url)('omggif') as { GifReader: new (buf: Uint8Array) => { numFrames(): number } };
 
@@ -182,42 +183,13 @@ export interface GifWalk {
 }
 
 /** Walk a (possibly partial) GIF89a stream block by block. Throws on a byte that cannot start a block. */
+/** A whole GIF (or the start of one) walked by the specs' one GIF block splitter (helpers.ts). */
 export function walkGif(gif: Buffer): GifWalk {
   if (gif.subarray(0, 6).toString('latin1') !== 'GIF89a') throw new Error('not GIF89a');
-  const packed = gif[10]!;
-  let pos = 13 + (packed & 0x80 ? 3 * (1 << ((packed & 7) + 1)) : 0);
-  const frames: Buffer[] = [];
-  let frameStart = pos;
-  let consumed = pos;
-  // Sub-blocks from `at`; returns the offset after the terminator, or -1 if incomplete.
-  const subBlocks = (at: number): number => {
-    while (at < gif.length) {
-      const n = gif[at]!;
-      if (n === 0) return at + 1;
-      at += n + 1;
-    }
-    return -1;
-  };
-  while (pos < gif.length) {
-    const b = gif[pos]!;
-    if (b === 0x3b) return { frames, trailer: true, consumed: pos + 1 };
-    if (b === 0x21) {
-      if (pos + 2 > gif.length) break;
-      const next = subBlocks(pos + 2);
-      if (next < 0) break;
-      pos = next;
-    } else if (b === 0x2c) {
-      if (pos + 10 > gif.length) break;
-      const p = gif[pos + 9]!;
-      const at = pos + 10 + (p & 0x80 ? 3 * (1 << ((p & 7) + 1)) : 0) + 1; // + LZW minimum code size
-      if (at > gif.length) break;
-      const next = subBlocks(at);
-      if (next < 0) break;
-      frames.push(gif.subarray(frameStart, next));
-      pos = consumed = frameStart = next;
-    } else throw new Error(`byte 0x${b.toString(16)} at ${pos} starts no GIF block`);
-  }
-  return { frames, trailer: false, consumed };
+  const s = new GifStreamSplitter();
+  s.push(gif);
+  const consumed = (s.prologue?.length ?? 0) + s.frames.reduce((n, f) => n + f.length, 0) + (s.ended ? 1 : 0);
+  return { frames: s.frames, trailer: s.ended, consumed };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
