@@ -3,7 +3,8 @@
 // 503 when the server is full. HTTP/1 (conn.ts) and HTTP/2 (http2.ts) only write the decision down in their own
 // framing and log it. Junk allocates nothing here: its answer is the route's shared object.
 
-import type { App, FiniteGif } from '../run/app.js';
+import type { App } from '../run/app.js';
+import type { FiniteGif } from '../stream/finite.js';
 import { route, type CannedName, type RequestInfo } from './routes.js';
 import type { StreamMode } from '../stream/multipart.js';
 import type { Sink, Transport, Viewer } from '../stream/viewer.js';

@@ -30,14 +30,8 @@ import {
   VIEWER_STALL_MS,
 } from '../core/limits.js';
 import { faceKey } from '../face/face.js';
-import { renderFiniteGif } from '../face/render.js';
+import { FiniteGifs, type FiniteGif } from '../stream/finite.js';
 
-/** One finite GIF of a (face, second, N), shared by every request for it in that second. */
-export interface FiniteGif {
-  body: Buffer;
-  /** HTTP/1 heads, built on first use: [close, keep-alive]. */
-  heads: (Buffer | null)[];
-}
 
 
 const DEFAULT_KEY = faceKey(DEFAULT_FACE);
@@ -133,9 +127,7 @@ export class App {
   private readonly peerChannels = new Map<string, Map<string, number>>();
   draining = false;
   /** Finite GIFs of the current second by face key and N, and the frames encoded for them this second. */
-  private finiteSecond = -1;
-  private finiteFrames = 0;
-  private readonly finites = new Map<string, FiniteGif>();
+  private readonly finites = new FiniteGifs(FINITE_FRAMES_PER_SECOND);
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
   private readonly stats = newFanoutStats();
@@ -462,23 +454,8 @@ export class App {
    * N), shared by every request of that second; null when this second's encoding budget is spent (answer 503).
    */
   finiteGif(face: FaceOptions, seconds: number): FiniteGif | null {
-    const second = Math.floor(this.now() / 1000);
-    if (second !== this.finiteSecond) {
-      this.finiteSecond = second;
-      this.finiteFrames = 0;
-      this.finites.clear();
-    }
-    const key = `${faceKey(face)}/${seconds}`;
-    let f = this.finites.get(key);
-    if (f !== undefined) return f;
-    if (this.finiteFrames + seconds > FINITE_FRAMES_PER_SECOND) {
-      this.metrics.reject('finite-budget');
-      return null;
-    }
-    this.finiteFrames += seconds;
-    const gif = renderFiniteGif(second, seconds, face);
-    f = { body: Buffer.from(gif.buffer, gif.byteOffset, gif.byteLength), heads: [null, null] };
-    this.finites.set(key, f);
+    const f = this.finites.get(face, seconds, this.now());
+    if (f === null) this.metrics.reject('finite-budget');
     return f;
   }
 
