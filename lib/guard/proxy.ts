@@ -283,7 +283,7 @@ export function crc32cSkipping(buf: Uint8Array, end: number, zeroAt: number): nu
 }
 
 /**
- * What App.proxyStep makes of a trusted balancer's first bytes: MORE (keep reading), BAD_PROXY (malformed or too
+ * What Admission.proxyStep (admission.ts) makes of a trusted balancer's first bytes: MORE (keep reading), BAD_PROXY (malformed or too
  * long), REFUSED (the real client is blocked or over its rate), or the real client and the bytes after the header.
  * Here, not in app.ts, so the HTTP/1 connection can read them without importing the App at run time.
  */

@@ -284,7 +284,7 @@ export class H1Conn {
 
   private feedProxy(chunk: Buffer): void {
     const buf = (this.proxyBuf = this.proxyBuf === null ? chunk : Buffer.concat([this.proxyBuf, chunk]));
-    const step = this.app.proxyStep(buf, this.remote, this.key);
+    const step = this.app.admission.proxyStep(buf, this.remote, this.key);
     if (step === MORE) return;
     if (step === BAD_PROXY || step === REFUSED) {
       this.close(step === BAD_PROXY ? 'bad-proxy' : 'blocked');

@@ -1,5 +1,6 @@
-// The server's state and policy: admission of accepted sockets (listen.ts hands them over; TLS handshakes and
-// PROXY headers are checked here), viewers and channels, the per-second tick, reload and shutdown. It does not
+// The server's state and policy: accepted sockets (listen.ts hands them over) through admission (guard/admission.ts:
+// lists, per-address table, PROXY headers), the connection cap and TLS handshakes; viewers and channels, the
+// per-second tick, reload and shutdown. It does not
 // know what process runs it (server.ts, cluster.ts). The HTTP/1 and HTTP/2 connections (conn.ts, http2.ts) hold
 // it by type only: no module it imports imports it back at run time.
 
@@ -8,25 +9,25 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { ChannelRegistry } from '../stream/channel.js';
 import { fanOut, newFanoutStats, type FanoutLimits } from '../stream/fanout.js';
-import { AccessLog, FaultLog, warn } from '../core/log.js';
+import { AccessLog, FaultLog } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { FINITE_HEADERS, Responses } from '../http/responses.js';
 import { buildHead, buildResponse } from '../http/canned.js';
-import { CidrSet, ipKey } from '../guard/cidr.js';
-import { PeerTable, DEFAULT_PEER_LIMITS, type PeerLimits } from '../guard/peers.js';
+import { ipKey } from '../guard/cidr.js';
+import { Admission, type Lists } from '../guard/admission.js';
+import type { PeerTable } from '../guard/peers.js';
 import { H1Conn, STATE } from '../http/conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from '../stream/viewer.js';
 import type { Config } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
 import { DEFAULT_FACE, type FaceOptions } from '../face/face.js';
 import type { RouteContext, StreamMode } from '../http/routes.js';
 import { TlsTerminator } from '../http/tls.js';
 import { adoptH2, checkH2Deadline, createH2, type H2Life } from '../http/http2.js';
 import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
-import { BAD_PROXY, MORE, PROXY, parseProxyHeader, PROXY_MAX_HEADER_BYTES, REFUSED, type ProxyStep } from '../guard/proxy.js';
+import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
 import {
-  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, CONN_BURST_FACTOR, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from '../core/limits.js';
 import { faceKey } from '../face/face.js';
@@ -56,47 +57,12 @@ export function openFilesLimit(): number | null {
   }
 }
 
-export function peerLimits(cfg: Config): PeerLimits {
-  return {
-    ...DEFAULT_PEER_LIMITS,
-    maxStreamsPerIp: cfg.maxStreamsPerIp,
-    connRatePerSec: cfg.connRatePerIp,
-    connBurst: cfg.connRatePerIp * CONN_BURST_FACTOR,
-  };
-}
-
-export interface Lists {
-  blocklist: CidrSet;
-  allowlist: CidrSet;
-  proxyFrom: CidrSet;
-}
-
-/** Load every list a config names; throws ConfigError naming the bad file or line. */
-export function loadLists(cfg: Config): Lists {
-  const { set: blocklist, warnings: w1 } = named('blocklist', () => CidrSet.fromFiles(cfg.blocklist));
-  const { set: allowlist, warnings: w2 } = named('allowlist', () => CidrSet.fromFiles(cfg.allowlist));
-  const { set: proxyFrom, warnings: w3 } = CidrSet.fromText([
-    { source: '--proxy-protocol-from', text: cfg.proxyProtocolFrom.join('\n') },
-  ]);
-  for (const w of [...w1, ...w2, ...w3]) warn(w);
-  return { blocklist, allowlist, proxyFrom };
-}
-
-/** Errors of a list file name the option too: `blocklist /etc/x.txt:3: …`. */
-function named<T>(option: string, load: () => T): T {
-  try {
-    return load();
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${option} ${err.message}`);
-    throw err;
-  }
-}
+export type { Lists };
 
 export class App {
   // Set from the config by applyConfig (at start and on every reload).
   cfg!: Config;
   routeCtx!: RouteContext;
-  lists!: Lists;
   maxConnections!: number;
   memoryLimitBytes!: number;
   /** `Bearer <--metrics-token>`, built once, compared per request. */
@@ -105,7 +71,8 @@ export class App {
   readonly faults = new FaultLog();
   readonly channels = new ChannelRegistry(MAX_CHANNELS);
   readonly responses: Responses;
-  readonly peers: PeerTable;
+  /** The lists and the per-address table: who may connect, at accept and behind a balancer. */
+  readonly admission: Admission;
   accessLog: AccessLog;
   /** HTTP/1 connections that are not streaming: their header, idle or linger deadlines run on the tick. */
   readonly pending = new Set<H1Conn>();
@@ -137,18 +104,17 @@ export class App {
     this.now = opts.now ?? Date.now;
     const second = Math.floor(this.now() / 1000);
     this.responses = new Responses(second);
-    this.peers = new PeerTable(peerLimits(cfg));
+    this.admission = new Admission(cfg, lists, this.metrics, this.faults, this.now);
     this.accessLog = new AccessLog(cfg.accessLog);
     this.fanoutLimits = { maxBacklogBytes: MAX_VIEWER_BACKLOG_BYTES, stallMs: VIEWER_STALL_MS, ...opts.fanout };
     this.openFiles = openFilesLimit();
-    this.applyConfig(cfg, lists);
+    this.applyConfig(cfg);
     this.rssBytes = this.baseRssBytes = rss(0);
     this.channels.pin(DEFAULT_FACE, second);
   }
 
-  private applyConfig(cfg: Config, lists: Lists): void {
+  private applyConfig(cfg: Config): void {
     this.cfg = cfg;
-    this.lists = lists;
     this.routeCtx = routeContext(cfg);
     this.bearer = cfg.metricsToken === null ? null : `Bearer ${cfg.metricsToken}`;
     this.maxConnections = cfg.maxConnections ?? Math.max(16, (this.openFiles ?? 1024) - FD_RESERVE);
@@ -158,30 +124,19 @@ export class App {
 
   /** Swap in a new config (SIGHUP). Lists were loaded and checked by the caller, so this cannot fail halfway. */
   reconfigure(cfg: Config, lists: Lists): void {
-    this.applyConfig(cfg, lists);
-    this.peers.setLimits(peerLimits(cfg));
+    this.applyConfig(cfg);
+    this.admission.reconfigure(cfg, lists);
     // Reopened on every reload, so logrotate can move the file and send SIGHUP (like nginx's USR1).
     void this.accessLog.close();
     this.accessLog = new AccessLog(cfg.accessLog);
   }
 
-  /**
-   * Admission of a peer address (at accept, or after a PROXY header): null = refused (counted), else the
-   * per-IP key. Blocked peers get no byte: the caller destroys the socket.
-   */
-  admitRemote(addr: string): string | null {
-    const { allowlist, blocklist } = this.lists;
-    if (allowlist.size > 0 && allowlist.has(addr)) return ipKey(addr);
-    if (blocklist.has(addr)) {
-      this.metrics.reject('blocked');
-      return null; // before ipKey: a dropped flood connection allocates nothing
-    }
-    const key = ipKey(addr);
-    if (!this.peers.admitConnection(key, this.now())) {
-      this.metrics.reject('conn-rate');
-      return null;
-    }
-    return key;
+  get lists(): Lists {
+    return this.admission.lists;
+  }
+
+  get peers(): PeerTable {
+    return this.admission.peers;
   }
 
   /** A plain TCP connection accepted on a listener (TLS ones come through tls.ts once their handshake is done). */
@@ -224,7 +179,7 @@ export class App {
       let buf: Buffer | null = null;
       const onData = (chunk: Buffer): void => {
         buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
-        const step = this.proxyStep(buf, remote, key);
+        const step = this.admission.proxyStep(buf, remote, key);
         if (step === MORE) return;
         raw.off('data', onData);
         if (step === BAD_PROXY || step === REFUSED) {
@@ -240,26 +195,6 @@ export class App {
       raw.on('error', noop);
     });
   };
-
-  /**
-   * The bytes a trusted balancer sent so far, which start with a PROXY v1/v2 header: MORE (keep reading,
-   * bounded), BAD_PROXY (malformed or too long), REFUSED (the real client is blocked or over its rate; both
-   * counted), or the real
-   * client's address and per-IP key and the bytes after the header. Plain (conn.ts) and TLS paths share it.
-   */
-  proxyStep(buf: Buffer, remote: string, key: string): ProxyStep {
-    const r = parseProxyHeader(buf);
-    if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return MORE;
-    if (r.status !== PROXY.DONE) {
-      this.metrics.reject('bad-proxy');
-      this.faults.note('bad-proxy', remote, r.reason || 'header too long');
-      return BAD_PROXY;
-    }
-    const rest = r.consumed < buf.length ? buf.subarray(r.consumed) : null;
-    if (r.local) return { remote, key, rest };
-    const admitted = this.admitRemote(r.srcAddr);
-    return admitted === null ? REFUSED : { remote: r.srcAddr, key: admitted, rest };
-  }
 
   private startTls(raw: Socket, remote: string, key: string, release: () => void): void {
     const deadline = this.handshakes.get(raw) ?? this.now() + HANDSHAKE_TIMEOUT_MS;
@@ -293,8 +228,8 @@ export class App {
       socket.destroy();
       return;
     }
-    const viaProxy = this.lists.proxyFrom.size > 0 && this.lists.proxyFrom.has(addr);
-    const key = viaProxy ? ipKey(addr) : this.admitRemote(addr);
+    const viaProxy = this.admission.isBalancer(addr);
+    const key = viaProxy ? ipKey(addr) : this.admission.admit(addr);
     if (key === null) {
       socket.destroy();
       return;

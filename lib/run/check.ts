@@ -5,7 +5,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { parseArgs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { loadLists } from './app.js';
+import { loadLists } from '../guard/admission.js';
 import { loadSecureContext } from '../http/tls.js';
 
 export function version(): string {

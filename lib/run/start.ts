@@ -1,7 +1,8 @@
 // Start a timegif instance in this process: app + listeners + clock. server.ts wraps it with signals;
 // specs and benchmarks start it directly (port 0, an injected clock, tighter fan-out limits).
 
-import { App, loadLists, type AppOptions } from './app.js';
+import { App, type AppOptions } from './app.js';
+import { loadLists } from '../guard/admission.js';
 import { createClock, type Clock } from '../stream/clock.js';
 import type { Config } from '../core/config.js';
 import { acceptErrorLogger, openListeners, systemdFds, type InheritedFd, type Listener } from './listen.js';
