@@ -51,7 +51,7 @@ async function shown(tab: Tab, selector: string, label: string, face: FaceOption
  * Screenshots for `ms` once the image first shows a picture (within 5 s): each must show a second at most one
  * behind the clock; returns the seconds seen.
  */
-async function watch(tab: Tab, selector: string, label: string, ms: number, face: FaceOptions = DEFAULT_FACE, ahead = 0): Promise<number[]> {
+async function watch(tab: Tab, selector: string, label: string, ms: number, face: FaceOptions = DEFAULT_FACE, ahead = 0, behind = 1): Promise<number[]> {
   const until = Date.now() + 5000;
   while ((await shown(tab, selector, label, face)).second < 0) {
     assert.ok(Date.now() < until, `${label}: no picture of a current second within 5 s`);
@@ -61,7 +61,7 @@ async function watch(tab: Tab, selector: string, label: string, ms: number, face
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const { second, before, after } = await shown(tab, selector, label, face);
-    assert.ok(second >= before - 1 && second <= after + ahead, `${label}: the picture is a second in ${before - 1}..${after + ahead} (got ${second === -1 ? 'none' : second})`);
+    assert.ok(second >= before - behind && second <= after + ahead, `${label}: the picture is a second in ${before - behind}..${after + ahead} (got ${second === -1 ? 'none' : second})`);
     if (seen.length > 0) assert.ok(second >= seen[seen.length - 1]!, `${label}: never backwards: ${seen.join(',')},${second}`);
     seen.push(second);
     await sleep(200);
@@ -213,8 +213,10 @@ for (const engine of ENGINES) {
       try {
         await tab.goto(page.url);
         // An engine may show the first frame for less than its second (recorded: Chromium 0.5 s, WebKit 0.1-0.8 s), so
-        // the finite clock may run up to one second ahead; it must never run faster than that.
-        const seen = await watch(tab, '#clock', `${engine.name}-finite`, 4500, face, 1);
+        // the finite clock may run up to one second ahead; it must never run faster than that. Behind, a GIF's frames
+        // are timers the engine may run late when starved (WebKit fell 2 s behind once, with the whole suite on two
+        // cores): the bound there is 2 s, still far from a rushed first pass, which ends 8 s ahead.
+        const seen = await watch(tab, '#clock', `${engine.name}-finite`, 4500, face, 1, 2);
         assert.ok(new Set(seen).size >= 4, `${engine.name}: one frame a second, never ahead of the clock: ${seen.join(',')}`);
         assert.is(inst.app.viewers, 0, 'a finite GIF is no stream');
       } finally {
