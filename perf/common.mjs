@@ -16,6 +16,16 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** SIGTERM a child process and wait for it to exit (SIGKILL after 5 s). */
+export function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
 /** A free TCP port on 127.0.0.1, from the OS. */
 export function freePort() {
   return new Promise((resolve, reject) => {

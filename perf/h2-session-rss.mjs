@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, median, record, sleep } from './common.mjs';
+import { machine, median, record, sleep, stopChild } from './common.mjs';
 import { holdViewers } from './tls-viewers.mjs';
 import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
@@ -32,15 +32,6 @@ const VARIANTS = {
 
 const rss = (pid) => 1024 * Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
-}
-
 async function one(cert, options) {
   const srv = spawn(process.execPath, [join(HERE, 'bare-viewers.mjs'), 'h2', cert.cert, cert.key, String(INTRO), String(FRAME), String(TLS_WRITE_PIECE_BYTES), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
@@ -54,7 +45,7 @@ async function one(cert, options) {
   await sleep(3000);
   const after = rss(srv.pid);
   for (const c of clients) c.send('exit');
-  await stop(srv);
+  await stopChild(srv);
   return (after - before) / VIEWERS / 1024;
 }
 

@@ -22,7 +22,7 @@ import { X509Certificate } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, machine, median, sleep } from './common.mjs';
+import { freePort, machine, median, sleep, stopChild } from './common.mjs';
 import { holdViewers } from './tls-viewers.mjs';
 import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
@@ -215,15 +215,6 @@ async function startNodeTls(cert) {
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(/port (\d+)/.exec(String(d))[1]))));
   return { name: 'node-tls', pid: child.pid, port, stop: () => stopChild(child) };
-}
-
-function stopChild(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
 }
 
 // ---- check, then time -------------------------------------------------------------------------------------
