@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { GifStreamSplitter } from './helpers.js';
+import { RawClient } from './wire.js';
 
 const { GifReader } = createRequire(import.meta.url)('omggif') as { GifReader: new (buf: Uint8Array) => { numFrames(): number } };
 
@@ -118,56 +119,23 @@ export interface Stream {
   bodyAtLeast(n: number, ms?: number): Promise<void>;
 }
 
-/** GET `path` over a raw socket (plain, or TLS with ALPN http/1.1) and collect the answer. */
+/** GET `path` over the specs' raw client (plain, or TLS with ALPN http/1.1) and collect the answer. */
 export function get(port: number, path: string, opts: { tls?: boolean; localAddress?: string; host?: string } = {}): Stream {
   const socket: Socket = opts.tls
     ? tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
     : connect({ host: '127.0.0.1', port, localAddress: opts.localAddress });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let waiters: (() => void)[] = [];
-  const poke = (): void => {
-    const w = waiters;
-    waiters = [];
-    for (const f of w) f();
-  };
-  let isClosed = false;
-  socket.on('data', (d: Buffer) => {
-    chunks.push(d);
-    size += d.length;
-    poke();
-  });
-  const closed = new Promise<void>((resolve) => {
-    socket.on('error', () => {});
-    socket.once('close', () => {
-      isClosed = true;
-      poke();
-      resolve();
-    });
-  });
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${opts.host ?? 'localhost'}\r\nUser-Agent: timegif-spec\r\nConnection: close\r\n\r\n`);
-  const bytes = (): Buffer => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-  const split = (): number => bytes().indexOf('\r\n\r\n');
+  const c = new RawClient(socket);
+  c.send(`GET ${path} HTTP/1.1\r\nHost: ${opts.host ?? 'localhost'}\r\nUser-Agent: timegif-spec\r\nConnection: close\r\n\r\n`);
   const s: Stream = {
     socket,
-    bytes,
-    head: () => (split() < 0 ? null : bytes().subarray(0, split()).toString('latin1')),
-    body: () => (split() < 0 ? null : bytes().subarray(split() + 4)),
-    closed,
-    bodyAtLeast(n, ms = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${s.body()?.length ?? 0} body bytes after ${ms} ms`)), ms);
-        const check = (): void => {
-          if ((s.body()?.length ?? -1) >= n) {
-            clearTimeout(timer);
-            resolve();
-          } else if (isClosed) {
-            clearTimeout(timer);
-            reject(new Error(`closed after ${s.body()?.length ?? 0} body bytes: ${s.head() ?? '(no head)'}`));
-          } else waiters.push(check);
-        };
-        check();
-      });
+    bytes: () => c.data,
+    head: () => (c.headEnd < 0 ? null : c.data.toString('latin1', 0, c.headEnd - 4)),
+    body: () => (c.headEnd < 0 ? null : c.data.subarray(c.headEnd)),
+    closed: c.ended,
+    async bodyAtLeast(n, ms = 10_000) {
+      const enough = (): boolean => (s.body()?.length ?? -1) >= n;
+      await c.until(() => enough() || c.closed, ms, `${n} body bytes`);
+      if (!enough()) throw new Error(`closed after ${s.body()?.length ?? 0} body bytes: ${s.head() ?? '(no head)'}`);
     },
   };
   return s;

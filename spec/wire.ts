@@ -12,6 +12,8 @@ export class RawClient {
   closed = false;
   /** 'end' = the server closed cleanly (FIN), 'reset' = ECONNRESET or another error. */
   closeKind: 'end' | 'reset' | null = null;
+  /** Resolves when the socket has closed, however long that takes (untilClosed() bounds the wait). */
+  readonly ended: Promise<void>;
   private waiters: (() => void)[] = [];
 
   /** A new TCP connection to `port`, or an existing socket (a TLS one: the same client over TLS). */
@@ -24,9 +26,12 @@ export class RawClient {
     });
     this.socket.on('end', () => (this.closeKind ??= 'end'));
     this.socket.on('error', () => (this.closeKind ??= 'reset'));
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.wake();
+    this.ended = new Promise((resolve) => {
+      this.socket.on('close', () => {
+        this.closed = true;
+        this.wake();
+        resolve();
+      });
     });
   }
 
