@@ -14,6 +14,7 @@ import { start, type Instance, type StartOptions } from '../lib/run/start.js';
 import { parseArgs } from '../lib/core/config.js';
 import { DEFAULT_FACE, faceSize, paletteFor, renderFace, type FaceOptions } from '../lib/face/face.js';
 import { decodeOmggif, firstDifference, indicesToRgba } from './decoders.js';
+import { RawClient } from './raw.js';
 
 // ---- certificates -----------------------------------------------------------------------------------------
 
@@ -229,48 +230,35 @@ export interface StreamClient {
 }
 
 /**
- * Send `GET path` over an HTTP/1.1 socket (plain or TLS, already connecting) and resolve once the response
- * head is in; the body feeds a GifStreamSplitter (only for status 200).
+ * Send `GET path` over an HTTP/1.1 socket (plain or TLS, already connecting) with the specs' raw client and resolve
+ * once the response head is in (within 10 s); the body feeds a GifStreamSplitter (only for status 200).
  */
-export function h1Stream(socket: Socket, path = '/time.gif', host = 'localhost'): Promise<StreamClient> {
-  return new Promise((resolve, reject) => {
-    const gif = new GifStreamSplitter();
-    let head: Buffer | null = Buffer.alloc(0);
-    const c: StreamClient = { status: 0, headers: {}, rawHead: '', gif, body: [], closed: false, close: () => socket.destroy() };
-    let isGif = false;
-    socket.on('error', (err) => (head !== null ? reject(err) : undefined));
-    socket.on('close', () => {
-      c.closed = true;
-      if (head !== null) reject(new Error(`closed before a response head (${head.length} bytes)`));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (head === null) {
-        if (isGif) gif.push(chunk);
-        else c.body.push(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const text = head.toString('latin1', 0, end);
-      const rest = head.subarray(end + 4);
-      head = null;
-      c.rawHead = text;
-      const [statusLine, ...lines] = text.split('\r\n');
-      c.status = Number(/^HTTP\/1\.[01] (\d{3}) /.exec(statusLine!)?.[1] ?? 0);
-      for (const l of lines) {
-        const colon = l.indexOf(':');
-        c.headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
-      }
-      isGif = c.status === 200 && c.headers['content-type'] === 'image/gif';
-      if (rest.length > 0) {
-        if (isGif) gif.push(rest);
-        else c.body.push(rest);
-      }
-      resolve(c);
-    });
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: timegif-spec\r\n\r\n`);
-  });
+export async function h1Stream(socket: Socket, path = '/time.gif', host = 'localhost'): Promise<StreamClient> {
+  const raw = new RawClient(socket);
+  const gif = new GifStreamSplitter();
+  const c: StreamClient = { status: 0, headers: {}, rawHead: '', gif, body: [], closed: false, close: () => socket.destroy() };
+  socket.once('close', () => (c.closed = true));
+  raw.send(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: timegif-spec\r\n\r\n`);
+  await raw.until(() => raw.headEnd >= 0 || raw.closed, 10_000, 'a response head');
+  const end = raw.headEnd;
+  if (end < 0) throw new Error(`closed before a response head (${raw.data.length} bytes)`);
+  const text = raw.data.toString('latin1', 0, end - 4);
+  c.rawHead = text;
+  const [statusLine, ...lines] = text.split('\r\n');
+  c.status = Number(/^HTTP\/1\.[01] (\d{3}) /.exec(statusLine!)?.[1] ?? 0);
+  for (const l of lines) {
+    const colon = l.indexOf(':');
+    c.headers[l.slice(0, colon).toLowerCase()] = l.slice(colon + 1).trim();
+  }
+  const isGif = c.status === 200 && c.headers['content-type'] === 'image/gif';
+  const feed = (d: Buffer): void => {
+    if (isGif) gif.push(d);
+    else c.body.push(d);
+  };
+  // Everything after the head so far, then each chunk as it comes (no chunk can arrive between the two lines).
+  if (raw.data.length > end) feed(Buffer.from(raw.data.subarray(end)));
+  raw.onChunk = feed;
+  return c;
 }
 
 /** A TLS connection to `port` on loopback with SNI `servername` and these ALPN protocols; any certificate. */

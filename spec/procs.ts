@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { GifStreamSplitter } from './helpers.js';
-import { RawClient } from './wire.js';
+import { RawClient } from './raw.js';
 
 const { GifReader } = createRequire(import.meta.url)('omggif') as { GifReader: new (buf: Uint8Array) => { numFrames(): number } };
 
