@@ -7,7 +7,7 @@
 
 import type { Socket } from 'node:net';
 import { PARSE, RequestParser } from './http1.js';
-import type { App } from '../run/app.js';
+import type { App, Slot } from '../run/app.js';
 import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
 import type { RequestInfo } from './routes.js';
 import { decide } from './answer.js';
@@ -68,9 +68,12 @@ export class H1Conn {
   readonly socket: Socket;
   readonly transport: Transport;
   private readonly app: App;
+  /** The connection's place under --max-connections, when this connection owns it (plain TCP). */
+  private readonly slot: Slot | null;
 
-  constructor(app: App, socket: Socket, remote: string, key: string, transport: Transport, expectProxy: boolean, raw: Socket = socket) {
+  constructor(app: App, socket: Socket, remote: string, key: string, transport: Transport, expectProxy: boolean, raw: Socket = socket, slot: Slot | null = null) {
     this.app = app;
+    this.slot = slot;
     this.socket = socket;
     this.raw = raw;
     this.remote = remote;
@@ -344,8 +347,8 @@ export class H1Conn {
     this.parser = null;
     this.proxyBuf = null;
     app.metrics.closed(reason);
-    // Plain connections are accounted here; TLS ones by the TLS path, which owns the raw socket.
-    if (this.transport === TRANSPORT.H1) app.connectionClosed();
+    // A plain connection's slot is given back here; a TLS one's when its raw socket closes (app.ts).
+    this.slot?.release();
     this.held = null;
     if (RESETS.has(reason)) resetSocket(this.raw);
     if (!this.socket.destroyed) this.socket.destroy();

@@ -59,6 +59,31 @@ export function openFilesLimit(): number | null {
 
 export type { Lists };
 
+/**
+ * A connection's place under --max-connections, taken at accept and given back exactly once by whichever end comes
+ * first: the one owner of a connection's accounting for every transport (plain: H1Conn.close, at once, so a
+ * reclaimed slot is free for the accept that reclaimed it; TLS: the raw socket's close, h2 sessions included).
+ */
+export class Slot {
+  private open = true;
+  private readonly app: App;
+  private readonly tls: boolean;
+
+  constructor(app: App, tls: boolean) {
+    this.app = app;
+    this.tls = tls;
+    app.metrics.connectionsOpen++;
+    if (tls) app.tlsOpen++;
+  }
+
+  release(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.app.metrics.connectionsOpen--;
+    if (this.tls) this.app.tlsOpen--;
+  }
+}
+
 export class App {
   // Set from the config by applyConfig (at start and on every reload).
   cfg!: Config;
@@ -141,7 +166,7 @@ export class App {
 
   /** A plain TCP connection accepted on a listener (TLS ones come through tls.ts once their handshake is done). */
   onConnection = (socket: Socket): void => {
-    this.acceptRaw(socket, (s, remote, key, viaProxy) => new H1Conn(this, s, remote, key, TRANSPORT.H1, viaProxy));
+    this.acceptRaw(socket, false, (s, remote, key, viaProxy, slot) => new H1Conn(this, s, remote, key, TRANSPORT.H1, viaProxy, s, slot));
   };
 
   /** Turn on TLS listeners' handling with this certificate (and again on reload). */
@@ -158,16 +183,11 @@ export class App {
       socket.destroy();
       return;
     }
-    this.acceptRaw(socket, (raw, remote, key, viaProxy) => {
-      // This path owns the connection's accounting (H1Conn does not, for TLS): released exactly once.
-      let open = true;
-      this.tlsOpen++;
+    this.acceptRaw(socket, true, (raw, remote, key, viaProxy, slot) => {
+      // The raw socket's close returns the slot (an HTTP/1.1 connection over TLS does not: it ends with its socket).
       const release = (): void => {
-        if (!open) return;
-        open = false;
-        this.tlsOpen--;
         this.handshakes.delete(raw);
-        this.connectionClosed();
+        slot.release();
       };
       this.handshakes.set(raw, this.now() + HANDSHAKE_TIMEOUT_MS);
       if (!viaProxy) {
@@ -221,7 +241,7 @@ export class App {
    * or over its rate, or if the connection cap is reached; peers in --proxy-protocol-from are checked again
    * once their header names the real client.
    */
-  acceptRaw(socket: Socket, then: (s: Socket, remote: string, key: string, expectProxy: boolean) => void): void {
+  acceptRaw(socket: Socket, tls: boolean, then: (s: Socket, remote: string, key: string, expectProxy: boolean, slot: Slot) => void): void {
     this.metrics.connectionsAccepted++;
     const addr = socket.remoteAddress;
     if (addr === undefined || this.draining) {
@@ -240,8 +260,7 @@ export class App {
       socket.destroy();
       return;
     }
-    this.metrics.connectionsOpen++;
-    then(socket, addr, key, viaProxy);
+    then(socket, addr, key, viaProxy, new Slot(this, tls));
   }
 
   /**
@@ -258,10 +277,6 @@ export class App {
       c.close('reclaimed');
       closed++;
     }
-  }
-
-  connectionClosed(): void {
-    this.metrics.connectionsOpen--;
   }
 
   get viewers(): number {
