@@ -1,7 +1,7 @@
 // Writing frames to sinks: large writes to TLS sockets go out in pieces, everything else in one write.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TLS_WRITE_PIECE_BYTES, TRANSPORT, writeFrame, type Sink } from '../lib/stream/viewer.js';
+import { TLS_WRITE_PIECE_BYTES, TRANSPORT, writeToSink, type Sink } from '../lib/stream/viewer.js';
 
 function recorder(): Sink & { writes: Buffer[] } {
   const writes: Buffer[] = [];
@@ -18,10 +18,10 @@ const cases: [string, number, number, number][] = [
 ];
 
 for (const [name, transport, size, n] of cases) {
-  test(`viewer :: writeFrame ${name}: ${n} write(s), same bytes in order`, () => {
+  test(`viewer :: writeToSink ${name}: ${n} write(s), same bytes in order`, () => {
     const buf = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) & 0xff));
     const sink = recorder();
-    writeFrame(sink, transport as 0 | 1 | 2, buf);
+    writeToSink(sink, transport as 0 | 1 | 2, buf);
     assert.is(sink.writes.length, n);
     assert.ok(sink.writes.every((w) => w.length <= (transport === TRANSPORT.H1_TLS ? TLS_WRITE_PIECE_BYTES : size)));
     assert.ok(Buffer.concat(sink.writes).equals(buf));

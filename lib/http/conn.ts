@@ -13,7 +13,7 @@ import type { RequestInfo } from './routes.js';
 import { decide } from './answer.js';
 import type { FaultName } from './responses.js';
 import { HEADER_TIMEOUT_MS, KEEPALIVE_IDLE_MS, KEEPALIVE_MAX_REQUESTS, LINGER_MS, MAX_PIPELINE_BYTES, MAX_STREAM_INPUT_BYTES, SEND_TIMEOUT_MS } from '../core/limits.js';
-import { TRANSPORT, writeFrame, type Transport, type Viewer } from '../stream/viewer.js';
+import { TRANSPORT, writeToSink, type Transport, type Viewer } from '../stream/viewer.js';
 
 export const STATE = { PROXY: 0, HEAD: 1, STREAM: 2, CLOSING: 3, CLOSED: 4 } as const;
 type State = (typeof STATE)[keyof typeof STATE];
@@ -225,7 +225,7 @@ export class H1Conn {
         this.parser = null;
         app.pending.delete(this);
         this.headBytes = app.responses.streamHead(a.mode).length;
-        writeFrame(this.socket, this.transport, app.streamIntro(v, 'h1'));
+        writeToSink(this.socket, this.transport, app.streamIntro(v, 'h1'));
         return false;
       }
     }

@@ -13,7 +13,7 @@
 //   Multipart viewers are a list of their own, fanned out with frames.parts (both are part(t), every part whole).
 
 import type { FrameSource } from './channel.js';
-import { TLS_WRITE_PIECE_BYTES, writeFrame, type Viewer } from './viewer.js';
+import { TLS_WRITE_PIECE_BYTES, writeToSink, type Viewer } from './viewer.js';
 
 export interface FanoutLimits {
   maxBacklogBytes: number;
@@ -60,7 +60,7 @@ export function fanOut(viewers: Viewer[], frames: FrameSource, nowMs: number, li
     if (buf === delta) nDelta++;
     else nKey++;
     if (buf.length <= TLS_WRITE_PIECE_BYTES) sink.write(buf);
-    else writeFrame(sink, v.transport, buf); // a keyframe or a part: split on TLS sockets
+    else writeToSink(sink, v.transport, buf); // a keyframe or a part: split on TLS sockets
     v.lastSecond = t;
     v.bytes += buf.length;
     bytes += buf.length;

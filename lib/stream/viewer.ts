@@ -27,7 +27,7 @@ export const TLS_WRITE_PIECE_BYTES = 448;
  * HTTP/2 streams are left alone: node:http2 gathers frames into its own socket writes (tls-bench's h2 RSS did
  * not change when they were split).
  */
-export function writeFrame(sink: Sink, transport: Transport, buf: Buffer): void {
+export function writeToSink(sink: Sink, transport: Transport, buf: Buffer): void {
   if (transport !== TRANSPORT.H1_TLS || buf.length <= TLS_WRITE_PIECE_BYTES) {
     sink.write(buf);
     return;
