@@ -1,4 +1,4 @@
-// HTTP/1 request-head parser benchmark: lib/http/http1.ts (the hot path every junk request goes through).
+// HTTP/1 request-head parser benchmark: lib/http/http1-parser.ts (the hot path every junk request goes through).
 // Checks the parse results first, then times parse+reset loops and reports ns/request (median of RUNS
 // interleaved runs),
 // side by side with node's own llhttp as node:http drives it (process.binding('http_parser'): the head is
@@ -11,7 +11,7 @@
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { PARSE, RequestParser } from '../dist/lib/http/http1.js';
+import { PARSE, RequestParser } from '../dist/lib/http/http1-parser.js';
 import { median } from './common.mjs';
 
 const LOAD_AT_START = loadavg()[0];

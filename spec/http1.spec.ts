@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mulberry32 } from './random.js';
-import { PARSE, RequestParser, type ParseStatus } from '../lib/http/http1.js';
+import { PARSE, RequestParser, type ParseStatus } from '../lib/http/http1-parser.js';
 import { normalizeHost } from '../lib/http/http1-fields.js';
 import { MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_TARGET_BYTES } from '../lib/core/limits.js';
 

@@ -1,7 +1,7 @@
 // One wire table, three transports: every answer that is not a stream (canned pages, 4xx with their bodies, HEAD,
 // /metrics, a finite GIF, the 503 of a full server) must be the same over plain HTTP/1.1, HTTP/1.1 over TLS and
 // HTTP/2: status, content type, body. Both transports take the same decision (answer.ts) and write it in their own
-// framing (conn.ts, http2.ts); this table checks that the writing agrees.
+// framing (http1-conn.ts, http2.ts); this table checks that the writing agrees.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

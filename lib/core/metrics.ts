@@ -65,7 +65,7 @@ export class Metrics {
   ticks = 0;
   /** Refusals and closes of misbehaving or unwanted traffic, by reason. */
   readonly rejects = new Tally<string>();
-  /** HTTP/1 connections closed, by close reason (conn.ts CloseReason). */
+  /** HTTP/1 connections closed, by close reason (http1-conn.ts CloseReason). */
   readonly closes = new Tally<string>();
   /** Requests answered, by status code. */
   readonly responses = new Tally<number>();

@@ -96,7 +96,7 @@ export class Admission {
   /**
    * The bytes a trusted balancer sent so far, which start with a PROXY v1/v2 header: MORE (keep reading,
    * bounded), BAD_PROXY (malformed or too long), REFUSED (the real client is blocked or over its rate; both
-   * counted), or the real client's address and per-IP key and the bytes after the header. Plain (conn.ts) and
+   * counted), or the real client's address and per-IP key and the bytes after the header. Plain (http1-conn.ts) and
    * TLS paths share it.
    */
   proxyStep(buf: Buffer, remote: string, key: string): ProxyStep {

@@ -1,6 +1,6 @@
 // What to answer a request, decided once for every transport: the route, then what every answer counts (the
 // status, a junk reason and its fault sample), the finite GIF or a 503 when its budget is spent, the viewer or a
-// 503 when the server is full. HTTP/1 (conn.ts) and HTTP/2 (http2.ts) only write the decision down in their own
+// 503 when the server is full. HTTP/1 (http1-conn.ts) and HTTP/2 (http2.ts) only write the decision down in their own
 // framing and log it. Junk allocates nothing here: its answer is the route's shared object.
 
 import type { App } from '../run/app.js';

@@ -1,4 +1,4 @@
-// Path → what to answer. Pure and transport-agnostic: answer.ts asks `route()` for HTTP/1 (conn.ts) and HTTP/2
+// Path → what to answer. Pure and transport-agnostic: answer.ts asks `route()` for HTTP/1 (http1-conn.ts) and HTTP/2
 // (http2.ts) alike, counts, and hands each the decision to write in its own framing. Junk ends here cheaply: a name from the canned set.
 
 import { DEFAULT_FACE, type FaceOptions } from '../face/face.js';

@@ -1,7 +1,7 @@
 // The server's state and policy: accepted sockets (listen.ts hands them over) through admission (guard/admission.ts:
 // lists, per-address table, PROXY headers), the connection cap and TLS handshakes; viewers and channels, the
 // per-second tick, reload and shutdown. It does not
-// know what process runs it (server.ts, cluster.ts). The HTTP/1 and HTTP/2 connections (conn.ts, http2.ts) hold
+// know what process runs it (server.ts, cluster.ts). The HTTP/1 and HTTP/2 connections (http1-conn.ts, http2.ts) hold
 // it by type only: no module it imports imports it back at run time.
 
 import type { Socket } from 'node:net';
@@ -16,7 +16,7 @@ import { buildHead, buildResponse } from '../http/canned.js';
 import { ipKey } from '../guard/cidr.js';
 import { Admission, type Lists } from '../guard/admission.js';
 import type { PeerTable } from '../guard/peers.js';
-import { H1Conn, STATE } from '../http/conn.js';
+import { H1Conn, STATE } from '../http/http1-conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from '../stream/viewer.js';
 import type { Config } from '../core/config.js';
 import { DEFAULT_FACE, type FaceOptions } from '../face/face.js';

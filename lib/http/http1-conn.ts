@@ -6,7 +6,7 @@
 // Every way out goes through close(reason): idempotent, fixes the counters, logs once.
 
 import type { Socket } from 'node:net';
-import { PARSE, RequestParser } from './http1.js';
+import { PARSE, RequestParser } from './http1-parser.js';
 import type { App, Slot } from '../run/app.js';
 import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
 import type { RequestInfo } from './routes.js';
