@@ -5,7 +5,7 @@
 // NODE_CLUSTER_SCHED_POLICY=rr (Node's own default on Linux) the primary accepts and hands each connection to the
 // next worker over IPC instead; blocklist, rate and TLS checks run in the worker either way. Measured on two cores
 // (perf/RESULTS.md, fan-out and junk with --workers 2): the hand-off spreads viewers more evenly (the last frame
-// 0.66× one process's time after the boundary, against 0.76× on the shared socket), but it halves what a
+// 0.66× one process's time after the boundary, against 0.76× on the shared socket), but it doubles what a
 // connection-per-request flood costs to answer (0.47× one process's junk per CPU-second, against 1.35×): the
 // primary does an accept and an IPC send for every connection. The floods decide.
 // Socket activation: systemd hands the listening fds to the primary (LISTEN_PID is the primary's pid). The
