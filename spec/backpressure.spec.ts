@@ -88,15 +88,18 @@ specIf(python === undefined ? 'no python3 to set small socket buffers (apt-get i
     // hold is that nothing queues past the bound.
     assert.ok(st.skipped - skippedAt >= 5, `skipped while behind (${st.skipped - skippedAt} of 20 seconds)`);
     assert.ok(maxBacklog <= 4096 + 1024, `user-space backlog stays at the bound plus one frame (max ${maxBacklog} B)`);
-    assert.is(st.keyframes, 0);
+    // A second written after skipped ones is a keyframe, so a drained second in the stall already counts one (seen once
+    // in a CI-style run); the resync below is counted from here.
+    assert.ok(st.keyframes <= st.skipped - skippedAt, `a keyframe only after skipped seconds (${st.keyframes})`);
     const stalledSkips = st.skipped;
+    const stalledKeyframes = st.keyframes;
 
     // 2. Read again: it catches up and gets a keyframe, then deltas.
-    for (let i = 0; i < 40 && st.keyframes === 0; i++) {
+    for (let i = 0; i < 40 && st.keyframes === stalledKeyframes; i++) {
       await cli.ask('read');
       st = JSON.parse(await srv.ask('tick 1'));
     }
-    assert.is(st.keyframes, 1, 'resynced with one keyframe');
+    assert.is(st.keyframes, stalledKeyframes + 1, 'resynced with one keyframe');
     st = JSON.parse(await srv.ask('tick 2'));
     await cli.ask('read');
     await cli.ask('read');
