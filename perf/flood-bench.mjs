@@ -320,6 +320,16 @@ async function phaseViewers(results) {
   }
 }
 
+/** Junk rows by round: the rounds run, and one server's responses per CPU-second in each (null where it did not run). */
+function byRound(rows) {
+  const rounds = [...new Set(rows.map((x) => x.round))];
+  const per = (server, mode) => rounds.map((r) => rows.find((x) => x.server === server && x.mode === mode && x.round === r)?.perCpuS ?? null);
+  return { rounds, per };
+}
+
+/** a[i] / b[i] for the rounds where both ran: ratios measured side by side. */
+const ratios = (a, b) => a.map((x, i) => (x !== null && b[i] ? x / b[i] : null)).filter((x) => x !== null);
+
 function report(results) {
   const L = [];
   const mark = (ok) => (ok ? 'PASS' : 'FAIL');
@@ -330,9 +340,7 @@ function report(results) {
       L.push(`| ${x.mode} ${x.round} | ${x.server} | ${fmt(x.rate, 0)} | ${fmt(x.perCpuS, 0)} | ${fmt(x.perStatS, 0)} | ${fmt(x.cpuPct)} | ${fmt(x.rssKB / 1024)} / ${fmt(x.rssMaxKB / 1024)} | ${fmt(x.bytesIn / x.responses, 0)} | ${Object.entries(x.status).map(([c, n]) => `${c}×${n}`).join(' ')}${x.wrong ? ' (UNEXPECTED)' : ''} |`);
     L.push('');
     // Ratios per round (the servers of a round ran back to back), then the median over rounds.
-    const rounds = [...new Set(results.junk.map((x) => x.round))];
-    const per = (server, mode) => rounds.map((r) => results.junk.find((x) => x.server === server && x.mode === mode && x.round === r)?.perCpuS ?? null);
-    const ratios = (a, b) => a.map((x, i) => (x !== null && b[i] ? x / b[i] : null)).filter((x) => x !== null);
+    const { rounds, per } = byRound(results.junk);
     const list = (xs) => xs.map((x) => fmt(x, 2)).join(', ');
     L.push(`Medians over ${rounds.length} rounds (per-round ratios in brackets)${PIN ? '; server on CPU 0, flood client on CPU 1 (taskset)' : ''}:`, '');
     for (const [mode, target] of [['keepalive', 0.9], ['close', 0.9]]) {
@@ -347,8 +355,7 @@ function report(results) {
     L.push(`- timegif counted ${results.tgUnknownHost} unknown-host rejects over the timed runs (/metrics), ${results.tgLines} lines on its stdout (no per-request log)`);
   }
   if (results.workers.length) {
-    const rounds = [...new Set(results.workers.map((x) => x.round))];
-    const per = (server, mode) => rounds.map((r) => results.workers.find((x) => x.server === server && x.mode === mode && x.round === r)?.perCpuS ?? null);
+    const { rounds, per } = byRound(results.workers);
     L.push('', `Junk with --workers 2 beside one process (no server pinned, the flood client on CPU 1), medians over ${rounds.length} rounds:`, '',
       '| mode | round | server | req/s | req per CPU-s | server CPU % (all processes) |', '| --- | --- | --- | --- | --- | --- |');
     for (const x of results.workers) L.push(`| ${x.mode} | ${x.round} | ${x.server} | ${fmt(x.rate, 0)} | ${fmt(x.perCpuS, 0)} | ${fmt(x.cpuPct)} |`);
@@ -356,7 +363,7 @@ function report(results) {
     for (const mode of ['keepalive', 'close']) {
       const one = per('timegif', mode);
       for (const w of ['timegif-w2', 'timegif-w2none']) {
-        const r = per(w, mode).map((x, i) => (x !== null && one[i] ? x / one[i] : null)).filter((x) => x !== null);
+        const r = ratios(per(w, mode), one);
         if (!r.length) continue;
         L.push(`- ${mark(median(r) >= 1)} ${mode}: ${w === 'timegif-w2' ? 'round-robin' : 'shared socket'} ${fmt(median(per(w, mode)), 0)} vs one process ${fmt(median(one), 0)} junk responses per CPU-second = ` +
           `${fmt(median(r), 2)}× [${r.map((x) => fmt(x, 2)).join(', ')}] (target ≥ 1×)`);

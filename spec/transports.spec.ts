@@ -123,10 +123,15 @@ specIf(OPENSSL_MISSING, 'transports :: a finite GIF is the same bytes over all t
       assert.is(b.status, 503, `${name}: full`);
       assert.is(b.type, 'image/gif', `${name}: a GIF an <img> can show`);
       busy.push(b.body);
+      // The finite budget of this (frozen) second is 3 frames short of an hour now: a HEAD past it is a bodiless 503.
+      const h = await ask('HEAD', '/time.gif?seconds=3600&theme=light');
+      assert.is(h.status, 503, `${name}: HEAD past the finite budget`);
+      assert.is(h.body.length, 0, `${name}: HEAD has no body`);
     }
     assert.ok(finite.every((b) => b.equals(finite[0]!)), 'finite GIFs are byte for byte the same');
     assert.ok(busy.every((b) => b.equals(busy[0]!)) && busy[0]!.length > 20, 'the busy GIF is the same');
     assert.is(inst.app.metrics.rejects.get('max-viewers'), 3);
+    assert.is(inst.app.metrics.rejects.get('finite-budget'), 3);
     assert.is(inst.app.viewers, 0);
   } finally {
     session.close();

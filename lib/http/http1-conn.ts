@@ -204,8 +204,8 @@ export class H1Conn {
         return this.reply(head, keepAlive, isHead ? null : a.gif.body);
       }
       case 'busy': {
-        // 503 + Retry-After with the tiny grey GIF (an <img> still shows something), then close.
-        const busy = app.responses.get('busy', false, false);
+        // 503 + Retry-After with the tiny grey GIF (an <img> still shows something), then close; HEAD: the head alone.
+        const busy = app.responses.get('busy', false, isHead);
         this.logRequest(p, 503, busy);
         this.endWith(busy);
         return false;

@@ -167,7 +167,7 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
         h[':status'] = String(b.status);
         body = b.body;
         if (b.contentType) h['content-type'] = b.contentType;
-        for (const [k, v] of b.headers ?? []) h[k.toLowerCase()] = v;
+        addHeaders(h, b.headers);
       }
       if (a.kind === 'metrics' || a.junk === null) log(Number(h[':status']), isHead ? 0 : Buffer.byteLength(body));
       send(h, body);
@@ -177,16 +177,15 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
       // 503 with the tiny grey GIF (full server, or the finite-GIF budget spent): an <img> still shows something.
       const b = app.responses.body('busy');
       const h: Record<string, string> = { ':status': '503', 'content-type': 'image/gif' };
-      for (const [k, val] of b.headers ?? []) h[k.toLowerCase()] = val;
-      stream.respond(h);
-      stream.end(b.body);
-      log(503, b.body.length);
+      addHeaders(h, b.headers);
+      log(503, isHead ? 0 : b.body.length);
+      send(h, b.body);
       return;
     }
     case 'finite': {
       const f = a.gif;
       const h: Record<string, string> = { ':status': '200', 'content-type': 'image/gif', 'content-length': String(f.body.length), 'x-content-type-options': 'nosniff' };
-      for (const [k, val] of FINITE_HEADERS) h[k.toLowerCase()] = val;
+      addHeaders(h, FINITE_HEADERS);
       log(200, isHead ? 0 : f.body.length);
       send(h, f.body);
       return;
@@ -223,8 +222,12 @@ function onStream(app: App, stream: ServerHttp2Stream, headers: IncomingHttpHead
 }
 
 function streamHeaders(mode: StreamMode): Record<string, string> {
-  const h: Record<string, string> = { ':status': '200' };
-  for (const [k, v] of STREAM_HEADERS[mode]) h[k.toLowerCase()] = v;
+  return addHeaders({ ':status': '200' }, STREAM_HEADERS[mode]);
+}
+
+/** HTTP/1 header pairs (responses.ts) into an h2 header object: names lower-cased. */
+function addHeaders(h: Record<string, string>, pairs: readonly (readonly [string, string])[] | undefined): Record<string, string> {
+  for (const [k, v] of pairs ?? []) h[k.toLowerCase()] = v;
   return h;
 }
 

@@ -1,8 +1,8 @@
 // The server's state and policy: accepted sockets (listen.ts hands them over) through admission (guard/admission.ts:
 // lists, per-address table, PROXY headers), the connection cap and TLS handshakes; viewers and channels, the
-// per-second tick, reload and shutdown. It does not
-// know what process runs it (server.ts, cluster.ts). The HTTP/1 and HTTP/2 connections (http1-conn.ts, http2.ts) hold
-// it by type only: no module it imports imports it back at run time.
+// per-second tick, reload and shutdown. It does not know what process runs it (server.ts, cluster.ts). The HTTP/1
+// and HTTP/2 connections (http1-conn.ts, http2.ts) hold it by type only: no module it imports imports it back at
+// run time.
 
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import type { PeerTable } from '../guard/peers.js';
 import { H1Conn, STATE } from '../http/http1-conn.js';
 import { TRANSPORT, TRANSPORT_NAMES, Viewer, type Sink, type Transport } from '../stream/viewer.js';
 import type { Config } from '../core/config.js';
-import { DEFAULT_FACE, type FaceOptions } from '../face/face.js';
+import { DEFAULT_FACE, faceKey, type FaceOptions } from '../face/face.js';
 import type { RouteContext, StreamMode } from '../http/routes.js';
 import { TlsTerminator } from '../http/tls.js';
 import { adoptH2, checkH2Deadline, createH2, type H2Life } from '../http/http2.js';
@@ -30,10 +30,7 @@ import {
   FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from '../core/limits.js';
-import { faceKey } from '../face/face.js';
 import { FiniteGifs, type FiniteGif } from '../stream/finite.js';
-
-
 
 const DEFAULT_KEY = faceKey(DEFAULT_FACE);
 
@@ -56,8 +53,6 @@ export function openFilesLimit(): number | null {
     return null;
   }
 }
-
-export type { Lists };
 
 /**
  * A connection's place under --max-connections, taken at accept and given back exactly once by whichever end comes
@@ -118,7 +113,7 @@ export class App {
   /** Distinct channels each address watches, by channel key, with its viewer count there (zone slots). */
   private readonly peerChannels = new Map<string, Map<string, number>>();
   draining = false;
-  /** Finite GIFs of the current second by face key and N, and the frames encoded for them this second. */
+  /** Finite GIFs of the current second and their encoding budget. */
   private readonly finites = new FiniteGifs(FINITE_FRAMES_PER_SECOND);
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
@@ -166,7 +161,12 @@ export class App {
 
   /** A plain TCP connection accepted on a listener (TLS ones come through tls.ts once their handshake is done). */
   onConnection = (socket: Socket): void => {
-    this.acceptRaw(socket, false, (s, remote, key, viaProxy, slot) => new H1Conn(this, s, remote, key, TRANSPORT.H1, viaProxy, s, slot));
+    this.acceptRaw(socket, false, this.plainConnection);
+  };
+
+  /** Made once, not per accept: a junk flood's connections allocate no closure here. */
+  private readonly plainConnection = (s: Socket, remote: string, key: string, viaProxy: boolean, slot: Slot): void => {
+    new H1Conn(this, s, remote, key, TRANSPORT.H1, viaProxy, s, slot);
   };
 
   /** Turn on TLS listeners' handling with this certificate (and again on reload). */
@@ -399,10 +399,7 @@ export class App {
     );
   }
 
-  /**
-   * `?seconds=N`: the finite GIF from the request's second, with real 1 s delays; one encoding per (face, second,
-   * N), shared by every request of that second; null when this second's encoding budget is spent (answer 503).
-   */
+  /** `?seconds=N` (finite.ts): the GIF from this second, or null when its encoding budget is spent (counted; 503). */
   finiteGif(face: FaceOptions, seconds: number): FiniteGif | null {
     const f = this.finites.get(face, seconds, this.now());
     if (f === null) this.metrics.reject('finite-budget');
