@@ -11,6 +11,13 @@ import { ConfigError } from '../core/errors.js';
 
 /** Offered to clients in this order of preference. */
 export const ALPN = ['h2', 'http/1.1'];
+/**
+ * The same list in its wire form (length-prefixed names), as tls.Server keeps it: a string array given to each
+ * TLSSocket would be converted into a new Buffer on every handshake.
+ */
+const ALPN_WIRE = Buffer.concat(ALPN.map((a) => Buffer.concat([Buffer.of(a.length), Buffer.from(a, 'latin1')])));
+
+type TlsSocketOptions = NonNullable<ConstructorParameters<typeof TLSSocket>[1]>;
 
 /** Read and check a certificate/key pair; throws ConfigError naming the file. */
 export function loadSecureContext(certFile: string, keyFile: string): SecureContext {
@@ -46,15 +53,35 @@ export class TlsTerminator {
   /** Counts refusals by reason ('unknown-sni', 'no-sni', 'tls-handshake'). */
   private readonly onReject: (reason: string) => void;
 
+  /** The TLSSocket options for the current context and policy: made when they change, not per handshake. */
+  private options: TlsSocketOptions;
+
   constructor(ctx: SecureContext, policy: TlsPolicy, onReject: (reason: string) => void) {
     this.ctx = ctx;
     this.policy = policy;
     this.onReject = onReject;
+    this.options = this.socketOptions();
   }
 
   update(ctx: SecureContext | null, policy: TlsPolicy): void {
     if (ctx !== null) this.ctx = ctx;
     this.policy = policy;
+    this.options = this.socketOptions();
+  }
+
+  private socketOptions(): TlsSocketOptions {
+    // The callbacks only where a policy needs them: each is a call into JS in the middle of every handshake (the SNI
+    // one also a pause of it). Without --hosts any name is served; without --require-sni OpenSSL picks ALPN natively,
+    // with the same preference and the same no_application_protocol alert when nothing matches.
+    const p = this.policy;
+    const checkNames = p.hosts.size > 0;
+    return {
+      isServer: true,
+      secureContext: this.ctx,
+      ...(checkNames && p.requireSni ? { ALPNCallback: this.alpn } : { ALPNProtocols: ALPN_WIRE }),
+      ...(checkNames ? { SNICallback: this.sni } : {}),
+      requestCert: false,
+    } as TlsSocketOptions;
   }
 
   private readonly sni = (name: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
@@ -86,18 +113,8 @@ export class TlsTerminator {
    * protocol ('h2', 'http/1.1' or false); sockets that fail or are refused are destroyed here.
    */
   wrap(raw: Socket, secure: (s: TLSSocket, alpn: string | false) => void, failed: () => void): TLSSocket {
-    // The callbacks only where a policy needs them: each is a call into JS in the middle of every handshake (the SNI
-    // one also a pause of it). Without --hosts any name is served; without --require-sni OpenSSL picks ALPN natively,
-    // with the same preference and the same no_application_protocol alert when nothing matches.
     const p = this.policy;
-    const checkNames = p.hosts.size > 0;
-    const s = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: this.ctx,
-      ...(checkNames && p.requireSni ? { ALPNCallback: this.alpn } : { ALPNProtocols: ALPN }),
-      ...(checkNames ? { SNICallback: this.sni } : {}),
-      requestCert: false,
-    } as ConstructorParameters<typeof TLSSocket>[1]);
+    const s = new TLSSocket(raw, this.options);
     let done = false;
     s.once('secure', () => {
       done = true;
