@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { SocketAddress } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CidrSet, formatIpv6, ipKey, parseIpv6 } from '../lib/guard/cidr.js';
+import { CidrSet, formatIpv6, ipKey, isLoopback, parseIpv6 } from '../lib/guard/cidr.js';
 import { ConfigError } from '../lib/core/errors.js';
 
 // ---- an independent reference: BigInt ranges, text produced without lib/guard/cidr.ts ----
@@ -316,6 +316,11 @@ test('cidr :: ipKey groups IPv6 by /64 and unmaps IPv4', () => {
     ['not an address', 'not an address'],
   ];
   for (const [input, key] of cases) assert.is(ipKey(input), key, input);
+});
+
+test('cidr :: isLoopback is 127.0.0.0/8 and ::1 (also IPv4-mapped), nothing else', () => {
+  for (const a of ['127.0.0.1', '127.255.3.4', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopback(a), a);
+  for (const a of ['10.0.0.1', '128.0.0.1', '1.127.0.0', '::2', '::ffff:10.0.0.1', '2001:db8::1', '']) assert.not.ok(isLoopback(a), a);
 });
 
 test('cidr :: formats IPv6 exactly as Node shows remoteAddress', () => {

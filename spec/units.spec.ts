@@ -75,10 +75,12 @@ test('units :: the access-log line: CLF time, quoting, bytes and duration', () =
 test('units :: the fault sampler: counts every fault, keeps the first sample, one line per reason', () => {
   const lines: string[] = [];
   setInfoSink((l) => lines.push(l));
-  const f = new FaultLog();
+  const counted: string[] = [];
+  const f = new FaultLog((reason) => counted.push(reason));
   f.note('announce', '192.0.2.1', 'tracker.example', '/announce?info_hash=1');
   f.note('announce', '192.0.2.2', 'other', '/announce?info_hash=2');
   f.note('bad-request', '192.0.2.3', 'GET /\x00');
+  assert.equal(counted, ['announce', 'announce', 'bad-request'], 'every fault counted as it is noted');
   f.flush(10);
   assert.equal(lines.filter((l) => l.includes('client fault')).length, 2);
   assert.ok(lines.some((l) => l.includes('client fault announce: 2 in 10s, e.g. 192.0.2.1 tracker.example /announce?info_hash=1')), lines.join('\n'));

@@ -115,9 +115,16 @@ export function warn(msg: string): void {
 export class FaultLog {
   /** Per reason this interval: the count and the first sample (one lookup per fault, as Tally counts). */
   private readonly seen = new Map<string, { n: number; sample: string }>();
+  /** Told of every fault as it is noted (the server counts it in its rejects metric), so no caller does one without the other. */
+  private readonly counted: (reason: string) => void;
+
+  constructor(counted: (reason: string) => void = () => {}) {
+    this.counted = counted;
+  }
 
   /** Count one fault; the first of the interval keeps `who`, `what` and `more` (cut short) as its sample. Allocates nothing after the first. */
   note(reason: string, who: string, what: string, more = ''): void {
+    this.counted(reason);
     const s = this.seen.get(reason);
     if (s === undefined) this.seen.set(reason, { n: 1, sample: `${who} ${logField(more === '' ? what : `${what} ${more}`, 200)}` });
     else s.n++;

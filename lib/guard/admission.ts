@@ -103,7 +103,6 @@ export class Admission {
     const r = parseProxyHeader(buf);
     if (r.status === PROXY.NEED_MORE && buf.length <= PROXY_MAX_HEADER_BYTES) return MORE;
     if (r.status !== PROXY.DONE) {
-      this.metrics.reject('bad-proxy');
       this.faults.note('bad-proxy', remote, r.reason || 'header too long');
       return BAD_PROXY;
     }

@@ -181,6 +181,11 @@ export function formatIpv4(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
+/** A loopback peer (127.0.0.0/8, ::1, or 127.x mapped into IPv6): trusted with /metrics without a token. */
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
+}
+
 /**
  * Per-IP accounting key: an IPv4 address as is (an IPv4-mapped IPv6 address as its IPv4 form), an IPv6 address as
  * its /64 ('2001:db8:1:2::/64'), since one subscriber usually holds a whole /64. A string that isn't an address

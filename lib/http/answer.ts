@@ -39,7 +39,6 @@ export function decide(app: App, info: RequestInfo, target: string, isHead: bool
     case 'canned':
       if (r.junk !== null) {
         // Junk: counted and sampled, never logged line by line.
-        app.metrics.reject(r.junk);
         app.faults.note(r.junk, who.remote, info.host ?? '-', target);
       }
       app.metrics.response(r.status);

@@ -138,7 +138,6 @@ export class H1Conn {
           return;
         }
         const fault = FAULT_OF[st]!;
-        app.metrics.reject(p.reason || fault);
         app.faults.note(p.reason || fault, this.remote, chunk.toString('latin1', 0, Math.min(chunk.length, 200)));
         this.endWith(app.responses.fault(fault), fault);
         return;
@@ -305,7 +304,6 @@ export class H1Conn {
     if (nowMs < this.deadlineMs) return;
     if (this.state === STATE.CLOSING) this.close('linger-timeout');
     else if (this.state === STATE.HEAD && this.parser !== null && this.parser.headerBytes > 0) {
-      this.app.metrics.reject('header-timeout');
       this.app.faults.note('header-timeout', this.remote, String(this.parser.headerBytes), 'bytes of head');
       this.endWith(this.app.responses.fault('timeout'), 'header-timeout');
     } else if (this.requests === 0) this.close('header-timeout');

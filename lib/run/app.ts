@@ -13,7 +13,7 @@ import { AccessLog, FaultLog } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { FINITE_HEADERS, Responses } from '../http/responses.js';
 import { buildHead, buildResponse } from '../http/canned.js';
-import { ipKey } from '../guard/cidr.js';
+import { ipKey, isLoopback } from '../guard/cidr.js';
 import { Admission, type Lists } from '../guard/admission.js';
 import type { PeerTable } from '../guard/peers.js';
 import { H1Conn, STATE } from '../http/http1-conn.js';
@@ -88,7 +88,8 @@ export class App {
   /** `Bearer <--metrics-token>`, built once, compared per request. */
   private bearer!: string | null;
   readonly metrics = new Metrics();
-  readonly faults = new FaultLog();
+  /** Client faults, sampled for the log and counted in `rejects` by the one call. */
+  readonly faults = new FaultLog((reason) => this.metrics.reject(reason));
   readonly channels = new ChannelRegistry(MAX_CHANNELS);
   readonly responses: Responses;
   /** The lists and the per-address table: who may connect, at accept and behind a balancer. */
@@ -321,7 +322,6 @@ export class App {
   }
 
   private refuse(reason: string, remote: string): string {
-    this.metrics.reject(reason);
     this.faults.note(reason, remote, 'stream refused');
     return reason;
   }
@@ -511,10 +511,6 @@ function routeContext(cfg: Config): RouteContext {
 }
 
 function noop(): void {}
-
-export function isLoopback(addr: string): boolean {
-  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
-}
 
 /** Without --memory-limit-mb: 75% of the cgroup's memory bound if there is one, else of physical memory. */
 export function defaultMemoryLimitMb(): number {
