@@ -6,7 +6,7 @@
  * the same frame bytes to every socket. The loop is timed (CLOCK_MONOTONIC) along with its CPU
  * (CLOCK_PROCESS_CPUTIME_ID). A write that would block is skipped; one that fails closes the socket.
  *
- *   cwrite PROLOGUE_FILE FRAME_FILE [HOST:PORT]     (default 127.0.0.1:0)
+ *   cwrite PROLOGUE_FILE FRAME_FILE [HOST:PORT]     (default 127.0.0.1:0; CWRITE_PROCS=N: N processes)
  * stdout:
  *   listening on http://HOST:PORT
  *   tick SEC sockets N loop_us X us_per_write Y cpu_us Z lag_us L skipped S closed C
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -192,6 +193,17 @@ int main(int argc, char **argv) {
   getsockname(lfd, (struct sockaddr *)&addr, &alen);
   printf("listening on http://%s:%d\n", host, ntohs(addr.sin_port));
   fflush(stdout);
+  /* CWRITE_PROCS=N: N processes on the one listening socket, each accepting and writing to its own share (the C
+   * floor for a server with N workers on a shared socket). A child is sent SIGTERM when the parent exits. */
+  const char *procs_env = getenv("CWRITE_PROCS");
+  for (int p = procs_env ? atoi(procs_env) : 1; p > 1; p--) {
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      break;
+    }
+  }
 
   ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};

@@ -8,7 +8,8 @@
 //   make -C perf fanout                                   quick: VIEWERS=2000 SECONDS=10
 //   make -C perf fanout VIEWERS=19000 SECONDS=30 PROCS=4  the full run
 // Also: RATE (connections/s while ramping, default 2000), ONLY=cwrite,naive,timegif (add timegif-w2 and
-// timegif-w2none for --workers 2, round-robin and shared socket, beside one process), NO_RESULTS=1.
+// timegif-w2none for --workers 2, round-robin and shared socket, beside one process, and cwrite-w2 for the C
+// floor's own two-process time), NO_RESULTS=1.
 //
 // The floors serve timegif's own bytes when timegif runs (its prologue and a delta frame taken from the check
 // run), else a fixed 132×28 stream (naive-server.mjs fixedStream()).
@@ -36,6 +37,12 @@ const CHECK_SECONDS = 3;
 
 const SERVERS = {
   cwrite: { label: 'C write() floor', cmd: () => [`${OUT}cwrite`, `${OUT}prologue.bin`, `${OUT}frame.bin`, '127.0.0.1:0'] },
+  // The C floor for two workers: two processes on the one listening socket, each writing to the viewers it accepted.
+  'cwrite-w2': {
+    label: 'C write() floor, 2 processes on a shared socket',
+    env: { CWRITE_PROCS: '2' },
+    cmd: () => [`${OUT}cwrite`, `${OUT}prologue.bin`, `${OUT}frame.bin`, '127.0.0.1:0'],
+  },
   naive: { label: 'naive Node loop', cmd: () => [process.execPath, `${HERE}naive-server.mjs`, '--prologue', `${OUT}prologue.bin`, '--frame', `${OUT}frame.bin`] },
   timegif: {
     label: 'timegif',
@@ -54,7 +61,7 @@ const SERVERS = {
     cmd: () => [process.execPath, `${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', '--workers', '2', '--max-viewers', String(VIEWERS + 1000)],
   },
 };
-const ORDER = ['cwrite', 'naive', 'timegif', 'timegif-w2', 'timegif-w2none'];
+const ORDER = ['cwrite', 'cwrite-w2', 'naive', 'timegif', 'timegif-w2', 'timegif-w2none'];
 
 // Starts a server under the hard open-files limit; resolves with its pid, port and collected stdout lines.
 function startServer(name) {
@@ -232,6 +239,11 @@ function targets(rows) {
     L.push(`${mark(last <= 1.2)} last viewer's frame ${fmt(r.delayMs.last)} ms after the boundary = ${fmt(last, 2)}× C's ${fmt(c.r.delayMs.last)} ms, both seen by the clients (target ≤ 1.2×)`);
   }
   L.push(`${mark(t.rssPerViewerKB !== null && t.rssPerViewerKB <= 5)} RSS per viewer ${fmt(t.rssPerViewerKB, 2)} KB (target ≤ 5 KB)`);
+  const c2 = c ? rows.find((x) => x.name === 'cwrite-w2' && x.r) : null;
+  if (c2) {
+    L.push(`- the C floor itself with two processes: last viewer's frame ${fmt(c2.r.delayMs.last)} ms = ${fmt(c2.r.delayMs.last / c.r.delayMs.last, 2)}× one C process's ${fmt(c.r.delayMs.last)} ms, ` +
+      `${c2.r.frames.delivered}/${c2.r.frames.expected} frames (what two processes gain on these two cores, clients included)`);
+  }
   for (const w of rows.filter((x) => x.name.startsWith('timegif-w') && x.r)) {
     const last = w.r.delayMs.last / r.delayMs.last;
     const every = w.r.connected === VIEWERS && w.r.frames.missed === 0 && w.r.frames.expected > 0;
@@ -266,7 +278,7 @@ async function main() {
   writeFileSync(`${OUT}prologue.bin`, fixture.prologue);
   writeFileSync(`${OUT}frame.bin`, fixture.frame);
   console.log(`floors serve ${bytesFrom}: prologue ${fixture.prologue.length} B, frame ${fixture.frame.length} B`);
-  for (const n of ['cwrite', 'naive', 'timegif-w2', 'timegif-w2none']) if (names.includes(n)) rows.push(await bench(n));
+  for (const n of ['cwrite', 'cwrite-w2', 'naive', 'timegif-w2', 'timegif-w2none']) if (names.includes(n)) rows.push(await bench(n));
   rows.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
 
   const tbl = table(rows);

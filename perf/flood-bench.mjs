@@ -10,7 +10,7 @@
 //   make -C perf flood                                       quick: SECONDS=5 CONNS=100 VIEWERS=2000
 //   make -C perf flood SECONDS=20 CONNS=200 VIEWERS=10000    the full run
 // ONLY=workers (not in the default set): the junk rounds for one process, --workers 2 round-robin and shared socket.
-// Also: ROUNDS (junk rounds, default 3; medians reported), PIN=0 (no CPU pinning), WARMUP (seconds of flood before the window, default 2), ONLY=junk,blocked,viewers, VIEWER_FLOODS
+// Also: ROUNDS (junk rounds, default 3; medians reported), PIN=0 (no CPU pinning), TOGETHER=0 (time the servers one after another), WARMUP (seconds of flood before the window, default 2), ONLY=junk,blocked,viewers, VIEWER_FLOODS
 // (flood modes during phase 3, default keepalive,close), RATE (viewer connects/s, 2000), NO_RESULTS=1.
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -43,6 +43,11 @@ const kfmt = (x) => (x === null || !Number.isFinite(x) ? '-' : `${(x / 1000).toF
 // flood client on CPU 1: the two no longer trade cores, which was most of the run-to-run spread.
 const JUNK_ROUNDS = Number(env.ROUNDS || 3);
 const PIN = env.PIN !== '0' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+// With PIN, the three servers are also timed side by side (TOGETHER=0: one after another): in each round all three
+// floods run at once, the servers sharing CPU 0 and the flood clients CPU 1. Timed one after another, the rounds of
+// one server still moved by tens of percent (the machine's speed changes between windows); at once, two copies of
+// the node:net floor measured within 1% of each other in every round.
+const TOGETHER = PIN && env.TOGETHER !== '0';
 
 // A child under the hard open-files limit (on `cpu` when pinning); `ready` resolves with its stdout lines so far
 // once `match` is seen.
@@ -127,9 +132,10 @@ async function flood(port, mode, conns, seconds, pid, hold = {}, cpu = null) {
   return { ticks, status, last: ticks.at(-1) };
 }
 
-// Differences over ticks [from, to]: the window after the warm-up.
+// Differences over ticks [from, to]: the window after the warm-up (to its last tick, when a flood on a busy CPU
+// printed its final second late and not at all).
 function windowOf(ticks, from, to) {
-  const a = ticks[from], b = ticks[to];
+  const a = ticks[from], b = ticks[Math.min(to, ticks.length - 1)];
   const d = (k) => b[k] - a[k];
   const s = (a.server && b.server) ? { runS: b.server.runS - a.server.runS, cpuS: b.server.cpuS - a.server.cpuS } : null;
   const rss = ticks.slice(from, to + 1).map((t) => t.server?.rssKB ?? 0);
@@ -195,12 +201,15 @@ async function phaseJunk(results) {
     let tgResponses = 0;
     for (const mode of ['keepalive', 'close']) {
       for (let round = 1; round <= JUNK_ROUNDS; round++) {
-        for (const [srv, expect] of [[ng, 404], [tg, 421], [nf, 404]]) {
-          const row = await timeJunk(srv, mode, expect, round);
+        const trio = [[ng, 404], [tg, 421], [nf, 404]];
+        // Side by side: the three floods at once, so each server is timed over the same seconds of the machine.
+        const rows = TOGETHER ? await Promise.all(trio.map(([srv, expect]) => timeJunk(srv, mode, expect, round))) : [];
+        if (!TOGETHER) for (const [srv, expect] of trio) { rows.push(await timeJunk(srv, mode, expect, round)); await sleep(1000); }
+        for (const row of rows) {
           results.junk.push(row);
-          if (srv === tg) tgResponses += row.responses;
-          await sleep(1000);
+          if (row.server === tg.name) tgResponses += row.responses;
         }
+        if (TOGETHER) await sleep(1000);
       }
     }
     const after = await scrapeMetrics(tg.port, 'time.example');
@@ -342,7 +351,7 @@ function report(results) {
     // Ratios per round (the servers of a round ran back to back), then the median over rounds.
     const { rounds, per } = byRound(results.junk);
     const list = (xs) => xs.map((x) => fmt(x, 2)).join(', ');
-    L.push(`Medians over ${rounds.length} rounds (per-round ratios in brackets)${PIN ? '; server on CPU 0, flood client on CPU 1 (taskset)' : ''}:`, '');
+    L.push(`Medians over ${rounds.length} rounds (per-round ratios in brackets)${PIN ? '; servers on CPU 0, flood clients on CPU 1 (taskset)' : ''}${TOGETHER ? ', the three servers timed side by side (all three floods at once)' : ', the servers timed one after another'}:`, '');
     for (const [mode, target] of [['keepalive', 0.9], ['close', 0.9]]) {
       const n = per('nginx', mode), t = per('timegif', mode), f = per('node-floor', mode);
       if (!t.some((x) => x !== null)) continue;
@@ -404,7 +413,7 @@ async function main() {
   const section = [
     `\n## Junk flood: timegif vs nginx, ${SECONDS} s windows (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     '',
-    `Command: \`make -C perf flood SECONDS=${SECONDS} CONNS=${CONNS} VIEWERS=${VIEWERS} ROUNDS=${JUNK_ROUNDS}${WARMUP !== 2 ? ` WARMUP=${WARMUP}` : ''}${env.ONLY ? ` ONLY=${env.ONLY}` : ''}\`; ` +
+    `Command: \`make -C perf flood SECONDS=${SECONDS} CONNS=${CONNS} VIEWERS=${VIEWERS} ROUNDS=${JUNK_ROUNDS}${WARMUP !== 2 ? ` WARMUP=${WARMUP}` : ''}${env.ONLY ? ` ONLY=${env.ONLY}` : ''}${PIN && !TOGETHER ? ' TOGETHER=0' : ''}\`; ` +
       `${machine()} (at the end); ${(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '').trim().replace('nginx version: ', '')}.`,
     `Client: perf/flood.c (\`cc -O2\`), ${CONNS} connections from ${FLOOD_SRC}, BitTorrent announce with Host tracker.example.org; timegif \`serve --hosts time.example\` answers 421, ` +
       `nginx (master + 1 worker, perf/nginx/flood.conf.in) 404. Server CPU over the window from /proc (nginx: the worker), sampled at the client's per-second lines after ${WARMUP} s of warm-up. ` +

@@ -43,6 +43,13 @@ const KIND_NAMES = {
 const VIEWER_PROCS = env('VIEWER_PROCS', 2);
 const mark = (ok) => (ok ? 'PASS' : 'FAIL');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+// Handshakes side by side (default where taskset exists; TOGETHER=0 times one server after another): each round runs
+// every server at the same time, all on CPU 0, each with its own clients on CPU 1, and reads every server's CPU over
+// the same window. A change in the shared machine's speed then hits all of them alike; timed one after another, the
+// same server moved by up to 20% between rounds.
+const TOGETHER = process.env.TOGETHER !== '0' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+/** `cmd args` on one CPU when timing side by side. */
+const onCpu = (cpu, cmd, args) => (TOGETHER ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args]);
 /** What the checks saw, per server: `TLSv1.3 TLS_AES_256_GCM_SHA384`. */
 const checked = {};
 
@@ -151,8 +158,8 @@ function rssBytes(pid) {
 }
 
 async function startTimegif(cert, extra = []) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/server.js'), 'serve', '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
-    '--cert', cert.cert, '--key', cert.key, '--conn-rate-per-ip', '1000000', '--max-streams-per-ip', '1000000', ...extra],
+  const child = spawn(...onCpu(0, process.execPath, [join(ROOT, 'dist/server.js'), 'serve', '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
+    '--cert', cert.cert, '--key', cert.key, '--conn-rate-per-ip', '1000000', '--max-streams-per-ip', '1000000', ...extra]),
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const urls = await new Promise((resolve, reject) => {
     let buf = '';
@@ -193,7 +200,7 @@ http {
   }
 }
 `);
-  const child = spawn('nginx', ['-p', prefix, '-e', join(prefix, 'logs/error.log'), '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(...onCpu(0, 'nginx', ['-p', prefix, '-e', join(prefix, 'logs/error.log'), '-c', conf]), { stdio: ['ignore', 'inherit', 'inherit'] });
   for (let i = 0; ; i++) {
     const up = await new Promise((r) => {
       const s = netConnect(port, '127.0.0.1', () => (s.destroy(), r(true)));
@@ -212,7 +219,7 @@ async function startNodeTls(cert) {
     const srv = createServer({ cert: readFileSync(${JSON.stringify(cert.cert)}), key: readFileSync(${JSON.stringify(cert.key)}), ALPNProtocols: ['http/1.1'] },
       (s) => { s.on('error', () => {}); s.resume(); s.on('end', () => s.end()); });
     srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...onCpu(0, process.execPath, ['--input-type=module', '-e', code]), { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(/port (\d+)/.exec(String(d))[1]))));
   return { name: 'node-tls', pid: child.pid, port, stop: () => stopChild(child) };
 }
@@ -244,20 +251,26 @@ async function checkServer(srv, certFp) {
   }
 }
 
-async function timeHandshakes(srv) {
-  const clients = Array.from({ length: CLIENTS }, () => spawn(process.execPath, [SELF, 'handshake-client', String(srv.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+/** Handshakes per server CPU-second of each of `servers`, all timed over the same window. */
+async function timeHandshakes(servers) {
+  const clients = servers.flatMap((srv) => Array.from({ length: CLIENTS }, () => ({
+    srv, child: spawn(...onCpu(1, process.execPath, [SELF, 'handshake-client', String(srv.port)]), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  })));
   await sleep(1500); // warm up: connections flowing, JIT and session state settled
-  const cpu0 = cpuSeconds(srv.pid);
+  const cpu0 = servers.map((srv) => cpuSeconds(srv.pid));
   const t0 = process.hrtime.bigint();
-  for (const c of clients) c.send('start');
+  for (const c of clients) c.child.send('start');
   await sleep(SECONDS * 1000);
-  const results = await Promise.all(clients.map((c) => new Promise((r) => { c.once('message', r); c.send('stop'); })));
+  const results = await Promise.all(clients.map((c) => new Promise((r) => { c.child.once('message', (m) => r({ srv: c.srv, ...m })); c.child.send('stop'); })));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpuSeconds(srv.pid) - cpu0;
-  await Promise.all(clients.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
-  const count = results.reduce((a, r) => a + r.count, 0);
-  const errors = results.reduce((a, r) => a + r.errors, 0);
-  return { count, errors, wall, cpu, perCpuS: count / cpu, perS: count / wall };
+  const cpu = servers.map((srv, i) => cpuSeconds(srv.pid) - cpu0[i]);
+  await Promise.all(clients.map((c) => (c.child.exitCode !== null ? null : new Promise((r) => c.child.once('exit', r)))));
+  return servers.map((srv, i) => {
+    const mine = results.filter((r) => r.srv === srv);
+    const count = mine.reduce((a, r) => a + r.count, 0);
+    const errors = mine.reduce((a, r) => a + r.errors, 0);
+    return { srv, count, errors, wall, cpu: cpu[i], perCpuS: count / cpu[i], perS: count / wall };
+  });
 }
 
 /** timegif's /metrics text over plain HTTP. */
@@ -321,20 +334,26 @@ async function main() {
   const fp = new X509Certificate(readFileSync(cert.cert)).fingerprint256;
   const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.replace('nginx version: ', '').trim();
   const load0 = loadavg()[0];
-  console.log(`TLS handshakes: ${ROUNDS} rounds × ${SECONDS} s, ${CLIENTS} client processes × ${INFLIGHT} in flight`);
+  console.log(`TLS handshakes: ${ROUNDS} rounds × ${SECONDS} s, ${CLIENTS} client processes × ${INFLIGHT} in flight per server, ` +
+    (TOGETHER ? 'the servers side by side (all on CPU 0 at once, clients on CPU 1)' : 'one server after another'));
   const rows = { timegif: [], nginx: [], 'node-tls': [] };
   try {
+    const starts = [startTimegif, startNginx, startNodeTls];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const start of [startTimegif, startNginx, startNodeTls]) {
-        const srv = await start(cert);
+      // Side by side: the three servers at once; else one after another.
+      for (const group of TOGETHER ? [starts] : starts.map((s) => [s])) {
+        const servers = [];
         try {
-          if (round === 0) await checkServer(srv, fp);
-          const r = await timeHandshakes(srv);
-          if (r.count === 0 || r.errors > r.count / 100) throw new Error(`${srv.name}: ${r.count} handshakes, ${r.errors} failed`);
-          rows[srv.name].push(r);
-          console.log(`  round ${round + 1} ${srv.name.padEnd(8)} ${r.count} handshakes in ${r.wall.toFixed(1)} s, server CPU ${r.cpu.toFixed(2)} s: ${Math.round(r.perCpuS)} /CPU-s, ${Math.round(r.perS)} /s (${r.errors} failed)`);
+          for (const start of group) servers.push(await start(cert));
+          if (round === 0) for (const srv of servers) await checkServer(srv, fp);
+          for (const r of await timeHandshakes(servers)) {
+            const name = r.srv.name;
+            if (r.count === 0 || r.errors > r.count / 100) throw new Error(`${name}: ${r.count} handshakes, ${r.errors} failed`);
+            rows[name].push(r);
+            console.log(`  round ${round + 1} ${name.padEnd(8)} ${r.count} handshakes in ${r.wall.toFixed(1)} s, server CPU ${r.cpu.toFixed(2)} s: ${Math.round(r.perCpuS)} /CPU-s, ${Math.round(r.perS)} /s (${r.errors} failed)`);
+          }
         } finally {
-          await srv.stop();
+          for (const srv of servers) await srv.stop();
         }
       }
     }
@@ -373,11 +392,13 @@ function record(rows, rss, nginxVersion, load) {
     '',
     `## TLS: handshakes per CPU-second vs nginx, RSS per TLS viewer (${new Date().toISOString()})`,
     '',
-    `Command: \`node perf/tls-bench.mjs\` (SECONDS=${SECONDS} ROUNDS=${ROUNDS} CLIENTS=${CLIENTS} INFLIGHT=${INFLIGHT} VIEWERS=${VIEWERS})  `,
+    `Command: \`node perf/tls-bench.mjs\` (SECONDS=${SECONDS} ROUNDS=${ROUNDS} RSS_ROUNDS=${RSS_ROUNDS} CLIENTS=${CLIENTS} INFLIGHT=${INFLIGHT} VIEWERS=${VIEWERS}${TOGETHER ? '' : ' TOGETHER=0'})  `,
     `${machine()} at the end; ${nginxVersion || 'nginx'} (1 worker, TLS defaults) (the client processes run on the same cores; ` +
       `1-min load average ${load[0].toFixed(1)} at the start, ${load[1].toFixed(1)} at the end).  `,
     `Checked first: the same self-signed ECDSA P-256 certificate on each, ${Object.entries(checked).map(([k, v]) => `${k} ${v}`).join(', ')}, no session resumption. ` +
-      'Each connection: full handshake, client ends, server closes. Server CPU = utime + stime of its processes from /proc.',
+      'Each connection: full handshake, client ends, server closes. Server CPU = utime + stime of its processes from /proc. ' +
+      (TOGETHER ? 'Side by side: in each round the three servers ran at the same time, all on CPU 0, each with its own clients on CPU 1, their CPU read over the same window.'
+        : 'One after another (TOGETHER=0), unpinned.'),
     '',
     '| server | handshakes | server CPU s | handshakes / CPU-s | handshakes / s (wall) | vs nginx |',
     '|---|---:|---:|---:|---:|---:|',
@@ -390,6 +411,14 @@ function record(rows, rss, nginxVersion, load) {
     `- ${mark(median(hsRatio('node-tls')) >= 0.95)} handshakes per CPU-second: timegif = ${median(hsRatio('node-tls')).toFixed(2)}× bare node:tls ` +
       `(median of the per-round ratios ${hsRatio('node-tls').map((x) => x.toFixed(2)).join(', ')}; target ≥ 0.95×); ${median(hsRatio('nginx')).toFixed(2)}× nginx`,
     '',
+    ...(RSS_ROUNDS === 0 ? ['RSS per viewer: not measured in this run (RSS_ROUNDS=0).', ''] : rssLines(rss)),
+  ];
+  appendFileSync(join(ROOT, 'perf/RESULTS.md'), lines.join('\n'));
+  console.log('appended to perf/RESULTS.md');
+}
+
+function rssLines(rss) {
+  return [
     `RSS per viewer: ${VIEWERS} idle viewers receiving frames, ${RSS_ROUNDS} rounds, each round timegif and then the bare Node server (perf/bare-viewers.mjs: ` +
       'node:tls or node:http2 with the same certificate, the same intro in the same write pieces and the same frame size each second, nothing else). ' +
       'RSS of the server process before the viewers and after they idled 3 s.',
@@ -407,6 +436,4 @@ function record(rows, rss, nginxVersion, load) {
     }),
     '',
   ];
-  appendFileSync(join(ROOT, 'perf/RESULTS.md'), lines.join('\n'));
-  console.log('appended to perf/RESULTS.md');
 }
