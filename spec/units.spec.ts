@@ -80,11 +80,14 @@ test('units :: the fault sampler: counts every fault, keeps the first sample, on
   f.note('announce', '192.0.2.1', 'tracker.example', '/announce?info_hash=1');
   f.note('announce', '192.0.2.2', 'other', '/announce?info_hash=2');
   f.note('bad-request', '192.0.2.3', 'GET /\x00');
-  assert.equal(counted, ['announce', 'announce', 'bad-request'], 'every fault counted as it is noted');
+  f.noteBytes('bad-request', '192.0.2.4', Buffer.from('GET /second'));
+  f.noteBytes('bad-version', '192.0.2.5', Buffer.from('GET / HTTP/3.0\r\n'));
+  assert.equal(counted, ['announce', 'announce', 'bad-request', 'bad-request', 'bad-version'], 'every fault counted as it is noted');
   f.flush(10);
-  assert.equal(lines.filter((l) => l.includes('client fault')).length, 2);
+  assert.equal(lines.filter((l) => l.includes('client fault')).length, 3);
   assert.ok(lines.some((l) => l.includes('client fault announce: 2 in 10s, e.g. 192.0.2.1 tracker.example /announce?info_hash=1')), lines.join('\n'));
-  assert.ok(lines.some((l) => l.includes('bad-request: 1 in 10s, e.g. 192.0.2.3 GET /\\x00')), 'control bytes quoted');
+  assert.ok(lines.some((l) => l.includes('bad-request: 2 in 10s, e.g. 192.0.2.3 GET /\\x00')), 'control bytes quoted, the first sample kept');
+  assert.ok(lines.some((l) => l.includes('bad-version: 1 in 10s, e.g. 192.0.2.5 GET / HTTP/3.0\\x0d\\x0a')), 'bytes sampled, quoted');
   lines.length = 0;
   f.flush(10);
   assert.is(lines.length, 0, 'nothing after a flush');

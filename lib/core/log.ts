@@ -130,6 +130,16 @@ export class FaultLog {
     else s.n++;
   }
 
+  /** As note(), the sample being the first bytes the peer sent: decoded for the first fault of the interval only. */
+  noteBytes(reason: string, who: string, bytes: Buffer): void {
+    const s = this.seen.get(reason);
+    if (s === undefined) this.note(reason, who, bytes.toString('latin1', 0, Math.min(bytes.length, 200)));
+    else {
+      this.counted(reason);
+      s.n++;
+    }
+  }
+
   flush(intervalS: number): void {
     for (const [reason, s] of this.seen) info(`client fault ${reason}: ${s.n} in ${intervalS}s, e.g. ${s.sample}`);
     this.seen.clear();

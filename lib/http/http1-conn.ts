@@ -138,7 +138,7 @@ export class H1Conn {
           return;
         }
         const fault = FAULT_OF[st]!;
-        app.faults.note(p.reason || fault, this.remote, chunk.toString('latin1', 0, Math.min(chunk.length, 200)));
+        app.faults.noteBytes(p.reason || fault, this.remote, chunk);
         this.endWith(app.responses.fault(fault), fault);
         return;
       }
