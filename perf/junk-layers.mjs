@@ -12,14 +12,15 @@
 //   +peers    and charging it to timegif's per-address table (lib/guard/peers.ts, swept once a second);
 //   +parser   and parsing each request with timegif's RequestParser instead of counting blank lines;
 //   timegif   dist/server.js itself (--hosts time.example: every announce is a 421), everything on top.
-// Every window reads each server's CPU (utime + stime, /proc) over the same seconds, so a change in the shared
+// Every window reads each server's on-CPU time (schedstat, as flood-bench) over the same seconds, so a change in the shared
 // machine's speed hits all five alike; the report gives medians of the per-round ratios to the floor.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { machine, median, record, sleep, stopChild } from './common.mjs';
+import { procStats } from './load.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,7 +29,6 @@ const num = (k, d) => (process.env[k] === undefined ? d : Number(process.env[k])
 const ROUNDS = num('ROUNDS', 5);
 const SECONDS = num('SECONDS', 5);
 const CONNS = num('CONNS', 50);
-const CLK_TCK = 100;
 const LAYERS = { floor: 0, address: 1, peers: 2, parser: 3 };
 
 if (process.argv[2] === 'server') await layeredFloor(LAYERS[process.argv[3]]);
@@ -81,12 +81,6 @@ async function layeredFloor(layer) {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-function cpuSeconds(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
-}
-
 function startServer(name, args) {
   const child = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   child.stderr.resume();
@@ -118,7 +112,7 @@ function flood(srv, mode, src) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       const m = /^sec (\d+) responses (\d+) connects \d+ dropped (\d+) partial (\d+) errors (\d+)/.exec(line);
-      if (m) ticks.push({ sec: Number(m[1]), responses: Number(m[2]), bad: Number(m[3]) + Number(m[4]) + Number(m[5]), cpu: cpuSeconds(srv.pid) });
+      if (m) ticks.push({ sec: Number(m[1]), responses: Number(m[2]), bad: Number(m[3]) + Number(m[4]) + Number(m[5]), cpu: procStats(srv.pid)?.runS ?? NaN });
       const s = /^status (\d+) (\d+)/.exec(line);
       if (s) status[s[1]] = Number(s[2]);
     }
