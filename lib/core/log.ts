@@ -124,20 +124,25 @@ export class FaultLog {
 
   /** Count one fault; the first of the interval keeps `who`, `what` and `more` (cut short) as its sample. Allocates nothing after the first. */
   note(reason: string, who: string, what: string, more = ''): void {
-    this.counted(reason);
-    const s = this.seen.get(reason);
-    if (s === undefined) this.seen.set(reason, { n: 1, sample: `${who} ${logField(more === '' ? what : `${what} ${more}`, 200)}` });
-    else s.n++;
+    if (this.count(reason)) this.keep(reason, who, more === '' ? what : `${what} ${more}`);
   }
 
   /** As note(), the sample being the first bytes the peer sent: decoded for the first fault of the interval only. */
   noteBytes(reason: string, who: string, bytes: Buffer): void {
+    if (this.count(reason)) this.keep(reason, who, bytes.toString('latin1', 0, Math.min(bytes.length, 200)));
+  }
+
+  /** Counts the fault; true when it is the interval's first of its reason (a sample is wanted). */
+  private count(reason: string): boolean {
+    this.counted(reason);
     const s = this.seen.get(reason);
-    if (s === undefined) this.note(reason, who, bytes.toString('latin1', 0, Math.min(bytes.length, 200)));
-    else {
-      this.counted(reason);
-      s.n++;
-    }
+    if (s === undefined) return true;
+    s.n++;
+    return false;
+  }
+
+  private keep(reason: string, who: string, what: string): void {
+    this.seen.set(reason, { n: 1, sample: `${who} ${logField(what, 200)}` });
   }
 
   flush(intervalS: number): void {
