@@ -164,13 +164,26 @@ async function bench(name) {
     clearTimeout(scraper);
     const m0 = scraped.get(r.window[0] - 1) ?? null;
     const m1 = scraped.get(r.window[1]) ?? null;
-    // The floors' own per-tick lines for the window's boundaries.
-    const ticks = srv.lines.slice(linesBefore).map((l) => /^tick (\d+) sockets (\d+) loop_us (\d+) us_per_write (\S+) cpu_us (\d+) lag_us (\d+)/.exec(l))
+    // The floors' own per-tick lines for the window's boundaries. Several processes (cwrite-w2) print a line each per
+    // second: a second's writes are done when the later one is, its CPU and sockets are the sums.
+    const lines = srv.lines.slice(linesBefore).map((l) => /^tick (\d+) sockets (\d+) loop_us (\d+) us_per_write (\S+) cpu_us (\d+) lag_us (\d+)/.exec(l))
       .filter((m) => m && Number(m[1]) >= r.window[0] && Number(m[1]) <= r.window[1])
-      .map((m) => ({ sockets: Number(m[2]), loopUs: Number(m[3]), usPerWrite: Number(m[4]), cpuUs: Number(m[5]), lagUs: Number(m[6]) }));
+      .map((m) => ({ sec: Number(m[1]), sockets: Number(m[2]), loopUs: Number(m[3]), usPerWrite: Number(m[4]), cpuUs: Number(m[5]), lagUs: Number(m[6]) }));
+    const ticks = [];
+    for (const t of lines) {
+      const s = ticks.find((x) => x.sec === t.sec);
+      if (s === undefined) ticks.push({ ...t, doneUs: t.lagUs + t.loopUs });
+      else {
+        s.doneUs = Math.max(s.doneUs, t.lagUs + t.loopUs);
+        s.loopUs = Math.max(s.loopUs, t.loopUs);
+        s.cpuUs += t.cpuUs;
+        s.usPerWrite = (s.usPerWrite * s.sockets + t.usPerWrite * t.sockets) / (s.sockets + t.sockets || 1); // weighted by sockets
+        s.sockets += t.sockets;
+      }
+    }
     const mean = (k) => (ticks.length ? ticks.reduce((a, t) => a + t[k], 0) / ticks.length : null);
     const self = ticks.length
-      ? { doneMs: (mean('lagUs') + mean('loopUs')) / 1000, loopMs: mean('loopUs') / 1000, usPerWrite: mean('usPerWrite'), cpuUsPerWrite: mean('cpuUs') / mean('sockets') }
+      ? { doneMs: mean('doneUs') / 1000, loopMs: mean('loopUs') / 1000, usPerWrite: mean('usPerWrite'), cpuUsPerWrite: mean('cpuUs') / mean('sockets') }
       : m0 && m1 && m1.count > m0.count ? { doneMs: (1000 * (m1.sumS - m0.sumS)) / (m1.count - m0.count), skipped: m1.skipped - m0.skipped, evicted: m1.evicted - m0.evicted } : null;
     writeFileSync(`${OUT}fanout-${name}.json`, JSON.stringify({ ...r, ticks, metrics: [m0, m1] }, null, 1));
     const rssPerViewerKB = r.server.rssKB !== null && r.connected > 0 ? (r.server.rssKB - idle.rssKB) / r.connected : null;
