@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, machine, median, sleep, stopChild } from './common.mjs';
 import { holdViewers } from './tls-viewers.mjs';
+import { procStats } from './load.mjs';
 import { TLS_WRITE_PIECE_BYTES } from '../dist/lib/stream/viewer.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -42,7 +43,6 @@ const KIND_NAMES = {
 };
 const VIEWER_PROCS = env('VIEWER_PROCS', 2);
 const mark = (ok) => (ok ? 'PASS' : 'FAIL');
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 // Handshakes side by side (default where taskset exists; TOGETHER=0 times one server after another): each round runs
 // every server at the same time, all on CPU 0, each with its own clients on CPU 1, and reads every server's CPU over
 // the same window. A change in the shared machine's speed then hits all of them alike; timed one after another, the
@@ -77,6 +77,7 @@ if (process.argv[2] === 'handshake-client') {
     s.resume();
   };
   for (let i = 0; i < INFLIGHT; i++) one();
+  process.on('disconnect', () => process.exit(0)); // the bench is gone: do not go on handshaking
   process.on('message', (m) => {
     if (m === 'start') {
       counting = true;
@@ -130,31 +131,12 @@ if (process.argv[2] === 'handshake-client') {
 // ---- servers ----------------------------------------------------------------------------------------------
 
 
-/** Every pid of a process tree (nginx master + worker), from /proc/PID/task/TID/children. */
-function tree(pid) {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      for (const c of readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
-    } catch { /* exited */ }
-  }
-  return out;
-}
-
+/** Server CPU (utime + stime) and RSS, summed over its process tree (nginx: master + worker): load.mjs procStats. */
 function cpuSeconds(pid) {
-  let ticks = 0;
-  for (const p of tree(pid)) {
-    const f = readFileSync(`/proc/${p}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(rest[11]) + Number(rest[12]); // utime, stime (fields 14, 15)
-  }
-  return ticks / CLK_TCK;
+  return procStats(pid).cpuS;
 }
-
 function rssBytes(pid) {
-  let kb = 0;
-  for (const p of tree(pid)) kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-  return kb * 1024;
+  return procStats(pid).rssKB * 1024;
 }
 
 async function startTimegif(cert, extra = []) {
