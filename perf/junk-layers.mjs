@@ -6,8 +6,8 @@
 //
 // Five servers run at once, all on CPU 0, each flooded by its own perf/out/flood on CPU 1 (the misrouted
 // BitTorrent announce of flood-bench), keep-alive and then one connection per request:
-//   floor     the loop of perf/node-floor-junk.mjs (node:net, request heads counted by their blank line, one canned
-//             404), run by this script like the layers, so each row differs from the one above by its layer only;
+//   floor     perf/node-floor-junk.mjs's connection handler (node:net, request heads counted by their blank line, one
+//             canned 404), run by this script like the layers, so each row differs from the one above by its layer only;
 //   +address  the floor, reading the peer's address at accept (getpeername: what a per-address policy needs);
 //   +peers    and charging it to timegif's per-address table (lib/guard/peers.ts, swept once a second);
 //   +parser   and parsing each request with timegif's RequestParser instead of counting blank lines;
@@ -21,6 +21,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { machine, median, record, sleep, stopChild } from './common.mjs';
 import { procStats } from './load.mjs';
+import { CLOSE, floorConnection, KEEP, MAX_REQUESTS } from './node-floor-junk.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -34,40 +35,25 @@ const LAYERS = { floor: 0, address: 1, peers: 2, parser: 3 };
 if (process.argv[2] === 'server') await layeredFloor(LAYERS[process.argv[3]]);
 else await main();
 
-/** The floor with the first `layer` of timegif's accept-and-parse steps on it. */
+/** The floor (node-floor-junk.mjs) with the first `layer` of timegif's accept-and-parse steps on it. */
 async function layeredFloor(layer) {
   const { PeerTable, DEFAULT_PEER_LIMITS } = await import('../dist/lib/guard/peers.js');
   const { ipKey } = await import('../dist/lib/guard/cidr.js');
   const { RequestParser, PARSE } = await import('../dist/lib/http/http1-parser.js');
-  const head = (keep) => `HTTP/1.1 404 Not Found\r\nServer: floor\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: ${keep ? 'keep-alive' : 'close'}\r\n\r\nnot found\n`;
-  const KEEP = Buffer.from(head(true));
-  const CLOSE = Buffer.from(head(false));
   const peers = new PeerTable(DEFAULT_PEER_LIMITS);
   setInterval(() => peers.sweep(Date.now()), 1000);
-  const server = createServer({ noDelay: true }, (socket) => {
-    socket.on('error', () => {});
-    const addr = layer >= LAYERS.address ? socket.remoteAddress : undefined;
-    if (layer >= LAYERS.peers && (addr === undefined || !peers.admitConnection(ipKey(addr), Date.now()))) {
-      socket.destroy();
-      return;
-    }
+  // The parser layer: the floor's loop with heads parsed by RequestParser instead of counted by their blank line.
+  const parsed = (socket) => {
     let served = 0;
     let parser = null;
+    socket.on('error', () => {});
     socket.on('data', (chunk) => {
-      if (layer < LAYERS.parser) {
-        for (let at = chunk.indexOf('\r\n\r\n'); at >= 0; at = chunk.indexOf('\r\n\r\n', at + 4)) {
-          const close = ++served >= 1000 || chunk.includes('Connection: close');
-          socket.write(close ? CLOSE : KEEP);
-          if (close) return void socket.destroy();
-        }
-        return;
-      }
       parser ??= new RequestParser();
       for (;;) {
         const st = parser.execute(chunk);
         if (st === PARSE.NEED_MORE) return;
         if (st !== PARSE.DONE) return void socket.destroy();
-        const close = ++served >= 1000 || !parser.keepAlive;
+        const close = ++served >= MAX_REQUESTS || !parser.keepAlive;
         const rest = parser.consumed < chunk.length ? chunk.subarray(parser.consumed) : null;
         parser.reset();
         socket.write(close ? CLOSE : KEEP);
@@ -76,6 +62,15 @@ async function layeredFloor(layer) {
         chunk = rest;
       }
     });
+  };
+  const answer = layer >= LAYERS.parser ? parsed : floorConnection;
+  const server = createServer({ noDelay: true }, (socket) => {
+    const addr = layer >= LAYERS.address ? socket.remoteAddress : undefined;
+    if (layer >= LAYERS.peers && (addr === undefined || !peers.admitConnection(ipKey(addr), Date.now()))) {
+      socket.destroy();
+      return;
+    }
+    answer(socket);
   });
   server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
   process.on('SIGTERM', () => process.exit(0));
