@@ -46,7 +46,7 @@ const PIN = env.PIN !== '0' && spawnSync('taskset', ['-c', '0', 'true']).status 
 // With PIN, the three servers are also timed side by side (TOGETHER=0: one after another): in each round all three
 // floods run at once, the servers sharing CPU 0 and the flood clients CPU 1. Timed one after another, the rounds of
 // one server still moved by tens of percent (the machine's speed changes between windows); at once, two copies of
-// the node:net floor measured within 1% of each other in every round.
+// the node:net floor measured within 1% of each other in every round (by hand, 4 rounds).
 const TOGETHER = PIN && env.TOGETHER !== '0';
 
 // A child under the hard open-files limit (on `cpu` when pinning); `ready` resolves with its stdout lines so far
