@@ -1,4 +1,5 @@
-// Per-second frames for a stream whose canvas is kept between frames (disposal KEEP):
+// Per-second frames for a stream whose canvas is kept between frames (disposal KEEP, or no graphic control
+// extension at all where a frame has neither a delay nor a transparent index: "not specified" keeps it too):
 //   keyframe(cur)       the full canvas, no transparency: what a viewer that missed frames gets;
 //   delta(prev -> cur)  only the bounding box of changed pixels, drawn over prev.
 // Inside the box there are three ways to say "unchanged":
@@ -14,7 +15,7 @@
 // but the returned copy once the buffers have grown. Guarded by perf/bytes-bench.mjs (bytes and time).
 
 import { ByteWriter } from './bytes.js';
-import { DISPOSAL, writeGraphicControlExt, writeImageData, writeImageDescriptor } from './gif.js';
+import { DISPOSAL, writeFrameControl, writeImageData, writeImageDescriptor } from './gif.js';
 
 export interface DeltaOptions {
   width: number;
@@ -51,12 +52,14 @@ function writeFrameTo(
   indices: Uint8Array, transparentIndex: number | undefined,
 ): void {
   w.reset();
-  writeGraphicControlExt(w, o.delayCs, DISPOSAL.KEEP, transparentIndex);
+  // An opaque frame with no delay needs no graphic control extension (8 bytes, an eighth of a typical delta).
+  const disposal = o.delayCs === 0 && transparentIndex === undefined ? DISPOSAL.NONE : DISPOSAL.KEEP;
+  writeFrameControl(w, o.delayCs, disposal, transparentIndex);
   writeImageDescriptor(w, left, top, width, height);
   writeImageData(w, indices, o.minCodeSize);
 }
 
-/** The whole canvas, disposal KEEP, no transparency. */
+/** The whole canvas, no transparency, kept (disposal KEEP, or not specified when the delay is 0). */
 export function encodeKeyframe(cur: Uint8Array, o: DeltaOptions): Uint8Array {
   checkCanvas('cur', cur, o);
   writeFrameTo(plainWriter, o, 0, 0, o.width, o.height, cur, undefined);
@@ -65,7 +68,8 @@ export function encodeKeyframe(cur: Uint8Array, o: DeltaOptions): Uint8Array {
 
 /**
  * The changed rectangle between two canvases, to be drawn over `prev` (which must have been shown with
- * disposal KEEP). Identical canvases give a 1x1 transparent frame, so there is still a frame every second.
+ * disposal KEEP). Identical canvases give a 1x1 frame repeating the top-left pixel, so there is still a frame every
+ * second.
  */
 export function encodeDelta(prev: Uint8Array, cur: Uint8Array, o: DeltaOptions): Uint8Array {
   checkCanvas('prev', prev, o);
@@ -84,8 +88,8 @@ export function encodeDelta(prev: Uint8Array, cur: Uint8Array, o: DeltaOptions):
     if (rowDiff >= 0) break;
   }
   if (top === H) {
-    onePixel[0] = t;
-    writeFrameTo(plainWriter, o, 0, 0, 1, 1, onePixel, t);
+    onePixel[0] = cur[0]!; // the pixel it already shows: no transparency, so no extension when the delay is 0
+    writeFrameTo(plainWriter, o, 0, 0, 1, 1, onePixel, undefined);
     return plainWriter.toUint8Array();
   }
   let bottom = H - 1;

@@ -1,6 +1,7 @@
 // GIF89a writer: one function per block of the spec (https://www.w3.org/Graphics/GIF/spec-gif89a.txt),
 // in stream order: header, logical screen descriptor, global colour table, then per frame a graphic control
-// extension, an image descriptor and LZW image data, and finally the trailer.
+// extension (only where it says something: writeFrameControl), an image descriptor and LZW image data, and
+// finally the trailer.
 //
 // Why it is shaped like this: an endless stream is a prologue (header + screen + palette) followed by frames
 // that never end, so the prologue and each frame encode to separate byte arrays that a server writes as-is
@@ -156,6 +157,16 @@ export function writeGraphicControlExt(w: ByteWriter, delayCs: number, disposal:
   w.byte(GIF.BLOCK_TERMINATOR);
 }
 
+/**
+ * The graphic control extension when it says something, nothing otherwise: a frame with no delay, no transparent
+ * index and no disposal given ("not specified", which every decoder treats as leaving the frame in place, like
+ * KEEP) reads the same without one, 8 bytes fewer (a stream's delta is ~50 B).
+ */
+export function writeFrameControl(w: ByteWriter, delayCs: number, disposal: number, transparentIndex?: number): void {
+  if (delayCs === 0 && disposal === DISPOSAL.NONE && transparentIndex === undefined) return;
+  writeGraphicControlExt(w, delayCs, disposal, transparentIndex);
+}
+
 export function writeImageDescriptor(w: ByteWriter, left: number, top: number, width: number, height: number): void {
   checkU16('frame left', left, 0);
   checkU16('frame top', top, 0);
@@ -209,12 +220,12 @@ function checkFrame(f: FrameSpec, minCodeSize: number): void {
 
 function writeFrame(w: ByteWriter, f: FrameSpec, minCodeSize: number): void {
   checkFrame(f, minCodeSize);
-  writeGraphicControlExt(w, f.delayCs, f.disposal, f.transparentIndex);
+  writeFrameControl(w, f.delayCs, f.disposal, f.transparentIndex);
   writeImageDescriptor(w, f.left, f.top, f.width, f.height);
   writeImageData(w, f.indices, minCodeSize);
 }
 
-/** Graphic control extension + image descriptor + image data: one frame, ready to append to a stream. */
+/** Graphic control extension (when it says something) + image descriptor + image data: one frame, ready to append to a stream. */
 export function encodeFrame(f: FrameSpec, minCodeSize: number): Uint8Array {
   scratch.reset();
   writeFrame(scratch, f, minCodeSize);

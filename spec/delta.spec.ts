@@ -120,16 +120,47 @@ test('delta :: keyframe then deltas composite to exactly each canvas (gifuct-js,
   }
 });
 
-test('delta :: identical canvases give a valid 1x1 transparent frame', () => {
+test('delta :: identical canvases give a valid 1x1 frame repeating the top-left pixel', () => {
   const o = opts(256, 64);
   const c = blocky(mulberry32(1), 256, 64);
   const d = encodeDelta(c, c.slice(), o);
   assert.ok(d.length <= 24, `${d.length} bytes`);
   const g = decodeGifuct(stream(o, [encodeKeyframe(c, o), d]));
   const f = g.frames[1]!;
-  assert.equal([f.width, f.height, f.transparentIndex, f.disposal, [...f.indices]], [1, 1, T, DISPOSAL.KEEP, [T]]);
+  assert.equal([f.left, f.top, f.width, f.height, f.transparentIndex, f.disposal, [...f.indices]], [0, 0, 1, 1, null, DISPOSAL.KEEP, [c[0]]]);
   const comp = compositeGifuct(stream(o, [encodeKeyframe(c, o), d]));
   assert.is(firstDifference(comp[1]!.rgba, indicesToRgba(c, PALETTE)), -1);
+});
+
+test('delta :: with no delay an opaque frame has no graphic control extension; a transparent one keeps it', () => {
+  const o = { ...opts(256, 64), delayCs: 0 };
+  const prev = blocky(mulberry32(1), 256, 64);
+  const same = encodeDelta(prev, prev.slice(), o);
+  assert.is(same[0], 0x2c, 'identical canvases: an image descriptor first');
+  assert.is(same.length, encodeDelta(prev, prev.slice(), { ...o, delayCs: 1 }).length - 8, 'the 1x1 frame is 8 bytes shorter than with a delay');
+  assert.is(encodeKeyframe(prev, o)[0], 0x2c, 'a keyframe: an image descriptor first');
+  // Each delta starts with the extension exactly when it declares the transparent index.
+  let opaque = 0, masked = 0;
+  for (let seed = 2; seed < 40; seed++) {
+    const cur = prev.slice();
+    const rnd = mulberry32(seed);
+    if (seed % 2 === 0) for (let k = 0; k < 30; k++) cur[Math.floor(rnd() * 64) * 256 + Math.floor(rnd() * 256)] = Math.floor(rnd() * 7);
+    else for (let y = seed; y < seed + 5; y++) for (let x = 3 * seed; x < 3 * seed + 10; x++) cur[y * 256 + x] = (prev[y * 256 + x]! + 1) % 7; // every pixel of a block changes
+    const d = encodeDelta(prev, cur, o);
+    const f = decodeGifuct(stream(o, [d])).frames[0]!;
+    if (d[0] === 0x21) {
+      assert.is(d[1], 0xf9);
+      assert.is(f.transparentIndex, T, `seed ${seed}: an extension only to say the transparent index`);
+      masked++;
+    } else {
+      assert.is(d[0], 0x2c);
+      assert.is(f.transparentIndex, null);
+      opaque++;
+    }
+    const comp = compositeGifuct(stream(o, [encodeKeyframe(prev, o), d]));
+    assert.is(firstDifference(comp[1]!.rgba, indicesToRgba(cur, PALETTE)), -1, `seed ${seed}: composited`);
+  }
+  assert.ok(opaque > 0 && masked > 0, `both kinds seen (${opaque} opaque, ${masked} transparent)`);
 });
 
 test('delta :: a single changed pixel gives a 1x1 rectangle at that pixel', () => {

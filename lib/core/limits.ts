@@ -53,8 +53,12 @@ export const MAX_CHANNELS_PER_IP = 8;
 export const MAX_VIEWER_BACKLOG_BYTES = 16 * 1024;
 /** A viewer that drained nothing for this long is evicted. */
 export const VIEWER_STALL_MS = 30_000;
-/** Declared GIF delay of streamed frames, centiseconds: short so a browser shows a frame when it arrives. */
-export const STREAM_DELAY_CS = 1;
+/**
+ * Declared GIF delay of streamed frames, centiseconds: short so a browser shows a frame when it arrives. 0 and 1
+ * play alike (Chromium and Firefox show either for 100 ms, then wait for the next frame's bytes); 0 lets an opaque
+ * frame go without a graphic control extension (encoder/gif.ts writeFrameControl), 8 bytes a second per viewer.
+ */
+export const STREAM_DELAY_CS = 0;
 /** Declared delay of finite GIFs (the render command): they play in real time, one second per frame. */
 export const FINITE_DELAY_CS = 100;
 
