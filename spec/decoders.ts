@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decompressFrames, parseGIF } from 'gifuct-js';
+import { PNG as PngJs } from 'pngjs';
 
 interface OmggifFrameInfo {
   x: number; y: number; width: number; height: number;
@@ -110,6 +111,13 @@ export function decodeOmggif(gif: Uint8Array): RgbaGif {
   return { width: r.width, height: r.height, loopCount: r.loopCount(), frames };
 }
 
+/** pngjs's decoder (it checks every chunk's CRC and the zlib stream): the picture as RGBA, and the PNG's bit depth. */
+export function decodePngjs(png: Uint8Array): { width: number; height: number; bitDepth: number; rgba: Uint8Array } {
+  const img = PngJs.sync.read(Buffer.from(png.buffer, png.byteOffset, png.byteLength), { checkCRC: true });
+  const bitDepth = png[24]!; // IHDR's bit depth: signature 8 + length 4 + type 4 + width 4 + height 4
+  return { width: img.width, height: img.height, bitDepth, rgba: new Uint8Array(img.data) };
+}
+
 /** Palette indices to opaque RGBA (what a decoder should show for a frame drawn without transparency). */
 export function indicesToRgba(indices: Uint8Array, palette: Uint8Array): Uint8Array {
   const out = new Uint8Array(indices.length * 4);
@@ -149,6 +157,8 @@ export interface CliDecoder {
    * clock only while no frame since the last keyframe used transparency (the delta encoder uses it when it helps).
    */
   finalOnly: boolean;
+  /** The formats it reads. */
+  reads: readonly ('gif' | 'png')[];
   decodeRgb(gif: Uint8Array, width: number, height: number): Uint8Array[];
 }
 
@@ -157,10 +167,11 @@ const CONVERT = '/usr/bin/convert';
 const GIF2RGB = '/usr/bin/gif2rgb';
 const MAX_BUFFER = 1 << 30;
 
+/** The picture in a temporary file named for its format (ImageMagick goes by the name; GIF and PNG both work). */
 function withTempGif<T>(gif: Uint8Array, fn: (dir: string, path: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'timegif-spec-'));
   try {
-    const path = join(dir, 'in.gif');
+    const path = join(dir, gif[0] === 0x89 && gif[1] === 0x50 ? 'in.png' : 'in.gif');
     writeFileSync(path, gif);
     return fn(dir, path);
   } finally {
@@ -206,6 +217,7 @@ export function cliDecoders(): CliDecoder[] {
       name: 'giflib gif2rgb',
       missing: existsSync(GIF2RGB) ? null : `${GIF2RGB} not installed (giflib-tools)`,
       finalOnly: true,
+      reads: ['gif'],
       decodeRgb: (gif) => withTempGif(gif, (dir, path) => {
         const out = join(dir, 'out.rgb');
         execFileSync(GIF2RGB, ['-1', '-o', out, path], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -216,6 +228,7 @@ export function cliDecoders(): CliDecoder[] {
       name: 'ImageMagick convert',
       missing: existsSync(CONVERT) ? null : `${CONVERT} not installed (imagemagick)`,
       finalOnly: false,
+      reads: ['gif', 'png'],
       decodeRgb: (gif, width, height) => withTempGif(gif, (_dir, path) => {
         const all = execFileSync(CONVERT, [path, '-coalesce', '-depth', '8', 'rgb:-'], { maxBuffer: MAX_BUFFER });
         return split(new Uint8Array(all), width * height * 3);
@@ -225,6 +238,7 @@ export function cliDecoders(): CliDecoder[] {
       name: 'Pillow',
       missing: pillowCheck(),
       finalOnly: false,
+      reads: ['gif', 'png'],
       decodeRgb: (gif, width, height) => withTempGif(gif, (_dir, path) => {
         const all = execFileSync(PYTHON, ['-c', PILLOW_SCRIPT, path], { maxBuffer: MAX_BUFFER });
         return split(new Uint8Array(all), width * height * 3);

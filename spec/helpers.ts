@@ -13,7 +13,7 @@ import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Strea
 import { start, type Instance, type StartOptions } from '../lib/run/start.js';
 import { parseArgs } from '../lib/core/config.js';
 import { DEFAULT_FACE, faceSize, paletteFor, renderFace, type FaceOptions } from '../lib/face/face.js';
-import { decodeOmggif, firstDifference, indicesToRgba } from './decoders.js';
+import { decodeOmggif, decodePngjs, firstDifference, indicesToRgba } from './decoders.js';
 import { RawClient } from './raw.js';
 
 // ---- certificates -----------------------------------------------------------------------------------------
@@ -187,6 +187,13 @@ function skipSubBlocks(b: Buffer, at: number): number {
 /** RGBA of the face at `second` as a decoder should show it (every pixel opaque). */
 export function faceRgba(second: number, face: FaceOptions = DEFAULT_FACE): Uint8Array {
   return indicesToRgba(renderFace(second, face), paletteFor(face));
+}
+
+/** The second in [from, to] whose face a PNG shows (pngjs decodes it); throws when it shows none of them. */
+export function pngSecond(png: Uint8Array, from: number, to: number, face: FaceOptions = DEFAULT_FACE): number {
+  const { rgba } = decodePngjs(png);
+  for (let s = from; s <= to; s++) if (firstDifference(rgba, faceRgba(s, face)) < 0) return s;
+  throw new Error(`the PNG shows none of the seconds ${from}..${to} (vs ${from}: first difference at byte ${firstDifference(rgba, faceRgba(from, face))})`);
 }
 
 /**

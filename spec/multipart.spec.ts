@@ -1,16 +1,16 @@
-// The multipart stream for WebKit engines, on the wire: who gets it, what each part is (a complete one-frame
-// GIF of its second, decoded by independent decoders), the next part's head in the same chunk as each GIF, the
+// The multipart stream for WebKit engines, on the wire: who gets it, what each part is (a complete PNG of its
+// second, decoded by independent decoders), the next part's head in the same chunk as each GIF, the
 // close delimiter on shutdown, HEAD, 503, forced modes, bad modes, and the same over TLS and HTTP/2.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { route, type RequestInfo } from '../lib/http/routes.js';
-import { BOUNDARY, CLOSE_DELIMITER, NEXT_PART_HEAD } from '../lib/stream/multipart.js';
+import { BOUNDARY, CLOSE_DELIMITER, NEXT_PART_HEAD, PART_CONTENT_TYPE } from '../lib/stream/multipart.js';
 import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
 import { RawClient, drainAll, startTest } from './wire.js';
-import { cliDecoders, decodeOmggif, firstDifference, rgbaToRgb } from './decoders.js';
-import { faceRgba, h2Session, makeCert, nowSecond, secondsShown, splitMultipart, tlsHandshake, waitFor } from './helpers.js';
-import { commandMissing, specIf } from './tools.js';
+import { cliDecoders, decodePngjs, firstDifference, rgbaToRgb } from './decoders.js';
+import { faceRgba, h2Session, makeCert, nowSecond, pngSecond, splitMultipart, tlsHandshake, waitFor } from './helpers.js';
+import { commandMissing, specIf, toolPresent } from './tools.js';
 
 const UA = {
   safariMac: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
@@ -65,17 +65,20 @@ function parse(c: RawClient): { head: string; parts: Buffer[]; closed: boolean; 
   return { head: c.data.toString('latin1', 0, end), ...splitMultipart(c.data.subarray(end), BOUNDARY) };
 }
 
-/** Each part must be a whole one-frame GIF showing the keyframe of one second in [from, to]; returns the seconds. */
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+/** Each part must be a whole PNG showing the picture of one second in [from, to]; returns the seconds. */
 function partSeconds(parts: Buffer[], from: number, to: number): number[] {
   return parts.map((p, k) => {
-    const g = decodeOmggif(p);
-    assert.is(g.frames.length, 1, `part ${k} holds one frame`);
-    assert.is(p[p.length - 1], 0x3b, `part ${k} ends with the GIF trailer`);
-    return secondsShown(p, from, to)[0]!;
+    assert.ok(p.subarray(0, 8).equals(PNG_SIGNATURE), `part ${k} starts with the PNG signature`);
+    assert.ok(p.subarray(-12).equals(PNG_IEND), `part ${k} ends with IEND: nothing after it`);
+    assert.is(decodePngjs(p).bitDepth, 2, `part ${k}: three colours at two bits a pixel`);
+    return pngSecond(p, from, to);
   });
 }
 
-test('multipart :: HTTP/1: Safari gets parts, each a whole GIF of its second with the next head in the same chunk; shutdown closes', async () => {
+test('multipart :: HTTP/1: Safari gets parts, each a whole PNG of its second with the next head in the same chunk; shutdown closes', async () => {
   const { inst, port } = await startTest();
   const from = nowSecond();
   const c = await RawClient.open(port);
@@ -92,14 +95,15 @@ test('multipart :: HTTP/1: Safari gets parts, each a whole GIF of its second wit
   assert.match(r.head, 'Cache-Control: no-cache, no-store, no-transform\r\n');
   assert.match(r.head, 'Connection: close\r\n');
   assert.not.match(r.head, /Content-Length|Transfer-Encoding/i);
-  assert.is(r.rest.toString('latin1'), `--${BOUNDARY}\r\nContent-Type: image/gif\r\n\r\n`, 'the next part is open: its head already sent');
+  assert.is(PART_CONTENT_TYPE, 'image/png');
+  assert.is(r.rest.toString('latin1'), `--${BOUNDARY}\r\nContent-Type: image/png\r\n\r\n`, 'the next part is open: its head already sent');
   const secs = partSeconds(r.parts, from, nowSecond());
   for (let k = 1; k < secs.length; k++) assert.is(secs[k], secs[k - 1]! + 1, `consecutive seconds: ${secs.join(',')}`);
   assert.ok(chunkEnds.length >= 3 && chunkEnds.every(Boolean), `every part arrives with the next part's head: ${chunkEnds.join(',')}`);
   // Cross-check one part with the command-line decoders we did not write.
   const { width, height } = faceSize(DEFAULT_FACE);
   for (const d of cliDecoders()) {
-    if (d.missing !== null) continue;
+    if (!d.reads.includes('png') || !toolPresent(d.missing, d.name)) continue;
     const rgb = d.decodeRgb(r.parts[1]!, width, height).at(-1)!;
     assert.is(firstDifference(rgb, rgbaToRgb(faceRgba(secs[1]!))), -1, `${d.name} decodes part 1 as second ${secs[1]}`);
   }
@@ -110,7 +114,7 @@ test('multipart :: HTTP/1: Safari gets parts, each a whole GIF of its second wit
   assert.ok(r.closed, 'the close delimiter ends the body');
   assert.ok(c.data.subarray(c.data.length - CLOSE_DELIMITER.length).equals(CLOSE_DELIMITER), 'nothing after the close delimiter');
   const last = partSeconds(r.parts.slice(-1), from, nowSecond())[0]!;
-  assert.ok(last >= secs.at(-1)!, 'the last part is a whole GIF of the current second');
+  assert.ok(last >= secs.at(-1)!, 'the last part is a whole PNG of the current second');
   assert.is(c.closeKind, 'end', 'a clean close, not a reset');
   await drainAll();
 });

@@ -5,11 +5,13 @@
 // keyframe(t), the whole canvas, built on first use (only new viewers and viewers catching up need it, most
 // seconds nobody). Each is written as the same Buffer to every viewer: nothing is encoded or copied per
 // viewer. The prologue (GIF header, screen, palette) never changes for a channel.
-// Multipart viewers (WebKit, multipart.ts) get a third shared Buffer, part(t): the prologue, keyframe(t), the
-// trailer and the next part's head; they are kept in their own list, so the fan-out loop stays one loop.
+// Multipart viewers (WebKit, multipart.ts) get a third shared Buffer, part(t): the picture of t as a PNG (0.40x
+// the one-frame GIF at the default scale, encoder/png.ts) and the next part's head; built ahead in prepare()
+// while the channel has multipart viewers, and kept in their own list, so the fan-out loop stays one loop.
 
 import { encodePrologue, GIF, minCodeSizeFor } from '../../encoder/gif.js';
 import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
+import { encodePng } from '../../encoder/png.js';
 import { faceKey, faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from '../face/face.js';
 import { STREAM_DELAY_CS } from '../core/limits.js';
 import type { Viewer } from './viewer.js';
@@ -36,15 +38,17 @@ export class Frames implements FrameSource {
   private key: Buffer | null = null;
   private partBuf: Buffer | null = null;
   private lastPartBuf: Buffer | null = null;
+  private pngBuf: Buffer | null = null;
   private readonly opts: DeltaOptions;
-  private readonly prologue: Buffer;
+  /** The colours a picture is drawn with (the palette without the transparent index), for the PNG. */
+  private readonly colours: Uint8Array;
 
-  constructor(second: number, pixels: Uint8Array, delta: Buffer, opts: DeltaOptions, prologue: Buffer) {
+  constructor(second: number, pixels: Uint8Array, delta: Buffer, opts: DeltaOptions, colours: Uint8Array) {
     this.second = second;
     this.pixels = pixels;
     this.delta = delta;
     this.opts = opts;
-    this.prologue = prologue;
+    this.colours = colours;
     const self = this;
     this.parts = {
       second,
@@ -62,16 +66,22 @@ export class Frames implements FrameSource {
     return (this.key ??= asBuffer(encodeKeyframe(this.pixels, this.opts)));
   }
 
-  /** One multipart part: a complete one-frame GIF of this second, then the next part's head. Built on first use. */
+  /** This second's picture as a whole PNG file. */
+  private get png(): Buffer {
+    const { width, height } = this.opts;
+    return (this.pngBuf ??= asBuffer(encodePng({ width, height, indices: this.pixels, palette: this.colours })));
+  }
+
+  /** One multipart part: this second's picture as a PNG, then the next part's head. Built ahead or on first use. */
   get part(): Buffer {
-    return (this.partBuf ??= Buffer.concat([this.prologue, this.keyframe, GIF_TRAILER, NEXT_PART_HEAD]));
+    return (this.partBuf ??= Buffer.concat([this.png, NEXT_PART_HEAD]));
   }
 
   /** The last bytes of a deliberately ended stream: the trailer, or for multipart this second again and the close delimiter. */
   ending(mode: StreamMode): Buffer {
     if (mode === 'gif') return GIF_TRAILER;
     // Shared like every other byte: a shutdown ends thousands of multipart viewers in the same second.
-    return (this.lastPartBuf ??= Buffer.concat([this.prologue, this.keyframe, GIF_TRAILER, CLOSE_DELIMITER]));
+    return (this.lastPartBuf ??= Buffer.concat([this.png, CLOSE_DELIMITER]));
   }
 }
 
@@ -86,6 +96,7 @@ export class Channel {
   current: Frames;
   private next: Frames | null = null;
   private readonly delta: DeltaOptions;
+  private readonly colours: Uint8Array;
   /** Per-second cache of transport-specific intros (head + prologue + keyframe), built on first use. */
   private introSecond = -1;
   private readonly intros = new Map<string, Buffer>();
@@ -96,6 +107,7 @@ export class Channel {
     const { width, height } = faceSize(face);
     const palette = paletteFor(face);
     this.prologue = asBuffer(encodePrologue({ width, height, palette }));
+    this.colours = palette.subarray(0, TRANSPARENT_INDEX * 3); // the transparent index is last and never drawn
     this.delta = {
       width,
       height,
@@ -106,10 +118,10 @@ export class Channel {
     this.current = this.render(second, null);
   }
 
-  /** Render and encode `second` ahead of time. Runs once per second per channel, off the tick. */
+  /** Render and encode `second` ahead of time (its part too, while multipart viewers watch). Once per second per channel, off the tick. */
   prepare(second: number): void {
-    if (this.next?.second === second) return;
-    this.next = this.render(second, this.current.second === second - 1 ? this.current : null);
+    if (this.next?.second !== second) this.next = this.render(second, this.current.second === second - 1 ? this.current : null);
+    if (this.partViewers.length > 0) void this.next.part;
   }
 
   /** Make `second` current: the prepared frames if they are for it, else render now (late or first tick). */
@@ -169,7 +181,7 @@ export class Channel {
   private render(second: number, prev: Frames | null): Frames {
     const pixels = renderFace(second, this.face);
     const prevPixels = prev?.pixels ?? renderFace(second - 1, this.face);
-    return new Frames(second, pixels, asBuffer(encodeDelta(prevPixels, pixels, this.delta)), this.delta, this.prologue);
+    return new Frames(second, pixels, asBuffer(encodeDelta(prevPixels, pixels, this.delta)), this.delta, this.colours);
   }
 }
 

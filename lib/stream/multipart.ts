@@ -1,11 +1,11 @@
-// The WebKit stream: `multipart/x-mixed-replace`, each part a complete one-frame GIF (the keyframe of its
-// second). WebKit (Safari, every iOS browser and webview) creates no animator for an image that has not
+// The WebKit stream: `multipart/x-mixed-replace`, each part a complete PNG of its second (encoder/png.ts: 0.40x
+// the one-frame GIF it replaced at the default scale). WebKit (Safari, every iOS browser and webview) creates no animator for an image that has not
 // finished loading, so an endless GIF stays on its first frame there; a replaced part is a new, complete image.
 //
 // Wire shape, measured in Chromium, Firefox and WebKit: a part is shown as soon as it arrives only if the next
 // boundary and the next part's headers follow it in the same write; otherwise Chromium and WebKit wait for them
-// and stay a second behind. So each shared part Buffer is GIF(t) + CRLF--BOUNDARY CRLF + the next part's head,
-// and a deliberate end is the current second's GIF again + the closing delimiter (the image keeps it).
+// and stay a second behind. So each shared part Buffer is PNG(t) + CRLF--BOUNDARY CRLF + the next part's head,
+// and a deliberate end is the current second's PNG again + the closing delimiter (the image keeps it).
 
 /** Who gets multipart: the User-Agent of a WebKit engine (Safari, CriOS, FxiOS, iOS webviews), not Blink's. */
 /** How a stream is carried: one endless GIF, or multipart/x-mixed-replace of one-frame GIFs (this file). */
@@ -16,9 +16,11 @@ export function isWebKitEngine(userAgent: string): boolean {
 }
 
 export const BOUNDARY = 'timegif-frame';
+/** What each part is. */
+export const PART_CONTENT_TYPE = 'image/png';
 export const MULTIPART_CONTENT_TYPE = `multipart/x-mixed-replace; boundary=${BOUNDARY}`;
 
-const PART_HEAD = `--${BOUNDARY}\r\nContent-Type: image/gif\r\n\r\n`;
+const PART_HEAD = `--${BOUNDARY}\r\nContent-Type: ${PART_CONTENT_TYPE}\r\n\r\n`;
 /** Starts the body: the first part's delimiter and head. */
 export const FIRST_PART_HEAD = Buffer.from(PART_HEAD, 'latin1');
 /** Follows every part: closes it and opens the next (see the header comment). */
