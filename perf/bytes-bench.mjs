@@ -1,220 +1,181 @@
-// Bytes per viewer: a whole hour of the clock (minute and hour roll-overs included) sent three ways,
-//   ours       prologue + keyframe of the first second + one delta per second (what a viewer receives)
-//   full       the same pictures, every second a full-canvas LZW frame (what the original time.gif sent)
-//   gifsicle   `gifsicle -O3` run on the full-frame GIF
-// Checks first (every second of ours composited with omggif and gifuct-js equals renderFace; a sample of
-// seconds of the full-frame and gifsicle GIFs too), then counts and times, then appends to RESULTS.md.
-// Targets: ours <= 1/5 of full, and ours <= gifsicle -O3.
+// Bytes per viewer, both paths, every option set: a whole hour of pictures (minute and hour roll-overs included)
+// per set, sent as
+//   GIF stream   prologue + keyframe of the first second + one delta per second (what a GIF viewer receives),
+//                beside the same stream as built before (every frame with a graphic control extension, delay 1),
+//                and beside `gifsicle -O3` run on the same pictures as full frames (with the stream's delay, 0,
+//                and with the earlier reference's delay, 1);
+//   multipart    one part per second: the PNG of that second + the next part's head (what a WebKit viewer
+//                receives), beside the one-frame GIF parts of before (prologue + keyframe + trailer + head).
+// Checks first: every second of the GIF stream composited by omggif and gifuct-js equals renderFace; every PNG
+// part decoded by pngjs equals renderFace; gifsicle's output at sampled seconds. Then counts and times (render
+// + delta + keyframe per channel-second, and the PNG part per channel-second), then appends one table to
+// RESULTS.md. Targets: GIF stream <= 0.8x gifsicle -O3 of the same frames; multipart <= 315 B/s at the default.
 //
-//   node perf/bytes-bench.mjs            FROM=2026-11-21T09:30:00Z SECONDS=3600 FACE_TZ=UTC SCALE=3 HOUR12=0
-//   RECORD=0 to skip writing RESULTS.md
+//   make -C perf bytes        SETS=default,h12,s1,...,light (all by default) FROM=2026-11-21T09:30:00Z SECONDS=3600
+//   NO_RESULTS=1 to skip writing RESULTS.md
 
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { encodeDelta, encodeKeyframe } from '../dist/encoder/delta.js';
 import { encodePrologue, GIF, minCodeSizeFor } from '../dist/encoder/gif.js';
-import { canonicalTimeZone, faceKey, faceSize, PALETTE, renderFace, TRANSPARENT_INDEX } from '../dist/lib/face/face.js';
+import { encodePng } from '../dist/encoder/png.js';
+import { faceKey, faceSize, paletteFor, renderFace, TRANSPARENT_INDEX } from '../dist/lib/face/face.js';
 import { STREAM_DELAY_CS } from '../dist/lib/core/limits.js';
+import { BOUNDARY, NEXT_PART_HEAD } from '../dist/lib/stream/multipart.js';
 import { parseInstant } from '../dist/lib/face/render.js';
-import { compositeGifuct, decodeOmggif, firstDifference, indicesToRgba } from '../dist/spec/decoders.js';
+import { compositeGifuct, decodeOmggif, decodePngjs, firstDifference, indicesToRgba } from '../dist/spec/decoders.js';
+import { fmt, machine, median, record } from './common.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT = join(HERE, 'out');
 const GIFSICLE = '/usr/bin/gifsicle';
-const ORIGINAL_BPS = 300; // reported for the original time.gif (full 132x28 frames), not measured here
 
+const ALL_SETS = {
+  default: { tz: 'UTC', hour12: false, scale: 3, theme: 'dark' },
+  h12: { tz: 'UTC', hour12: true, scale: 3, theme: 'dark' },
+  s1: { tz: 'UTC', hour12: false, scale: 1, theme: 'dark' },
+  s2: { tz: 'UTC', hour12: false, scale: 2, theme: 'dark' },
+  s4: { tz: 'UTC', hour12: false, scale: 4, theme: 'dark' },
+  s5: { tz: 'UTC', hour12: false, scale: 5, theme: 'dark' },
+  s6: { tz: 'UTC', hour12: false, scale: 6, theme: 'dark' },
+  s7: { tz: 'UTC', hour12: false, scale: 7, theme: 'dark' },
+  s8: { tz: 'UTC', hour12: false, scale: 8, theme: 'dark' },
+  light: { tz: 'UTC', hour12: false, scale: 3, theme: 'light' },
+};
 const FROM_ISO = process.env.FROM ?? '2026-11-21T09:30:00Z';
 const SECONDS = Number(process.env.SECONDS ?? 3600);
-const face = {
-  tz: canonicalTimeZone(process.env.FACE_TZ ?? 'UTC'),
-  hour12: process.env.HOUR12 === '1',
-  scale: Number(process.env.SCALE ?? 3),
-};
-const RECORD = process.env.RECORD !== '0';
-if (face.tz === null) throw new Error(`FACE_TZ: unknown zone ${process.env.FACE_TZ}`);
-if (!Number.isInteger(SECONDS) || SECONDS < 2) throw new Error(`SECONDS must be an integer >= 2`);
-const from = parseInstant(FROM_ISO); // ISO-8601 with a zone, like the render command
+const SETS = (process.env.SETS ?? Object.keys(ALL_SETS).join(',')).split(',');
+for (const s of SETS) if (!(s in ALL_SETS)) throw new Error(`SETS: unknown set ${s} (known: ${Object.keys(ALL_SETS).join(', ')})`);
+if (!Number.isInteger(SECONDS) || SECONDS < 2) throw new Error('SECONDS must be an integer >= 2');
+const from = parseInstant(FROM_ISO);
 if (from === null) throw new Error(`FROM=${FROM_ISO}: not an ISO-8601 instant with a zone`);
-if (!Number.isFinite(from)) throw new Error(`FROM: not an instant: ${FROM_ISO}`);
+if (!existsSync(GIFSICLE)) throw new Error(`${GIFSICLE} not installed (apt-get install gifsicle): the reference is missing`);
 
-const { width, height } = faceSize(face);
-const minCodeSize = minCodeSizeFor(PALETTE.length / 3);
-const opts = (delayCs) => ({ width, height, minCodeSize, transparentIndex: TRANSPARENT_INDEX, delayCs });
+/** The multipart part head of before: every part a one-frame GIF. */
+const GIF_PART_HEAD = Buffer.from(`\r\n--${BOUNDARY}\r\nContent-Type: image/gif\r\n\r\n`, 'latin1');
+const TRAILER = Uint8Array.of(GIF.TRAILER);
+const sum = (a) => a.reduce((s, x) => s + x, 0);
+const concat = (parts) => Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
 
-// ---- build the three GIFs ---------------------------------------------------------------------------------
+function gifsicleO3(name, prologue, frames) {
+  const src = join(OUT, `bytes-${name}.gif`);
+  const dst = join(OUT, `bytes-${name}-O3.gif`);
+  writeFileSync(src, concat([prologue, ...frames, TRAILER]));
+  execFileSync(GIFSICLE, ['-O3', src, '-o', dst]);
+  return new Uint8Array(readFileSync(dst));
+}
 
-const pictures = [];
-for (let k = 0; k < SECONDS; k++) pictures.push(renderFace(from + k, face));
-
-const prologue = encodePrologue({ width, height, palette: PALETTE });
-const streamOpts = opts(STREAM_DELAY_CS);
-const ours = [encodeKeyframe(pictures[0], streamOpts)];
-for (let k = 1; k < SECONDS; k++) ours.push(encodeDelta(pictures[k - 1], pictures[k], streamOpts));
-const full = pictures.map((p) => encodeKeyframe(p, streamOpts));
-
-const gifOf = (frames) => {
-  const n = prologue.length + frames.reduce((s, f) => s + f.length, 0) + 1;
-  const out = new Uint8Array(n);
-  out.set(prologue);
-  let at = prologue.length;
-  for (const f of frames) {
-    out.set(f, at);
-    at += f.length;
-  }
-  out[at] = GIF.TRAILER;
-  return out;
-};
-const oursGif = gifOf(ours);
-const fullGif = gifOf(full);
-
-mkdirSync(OUT, { recursive: true });
-const fullPath = join(OUT, 'bytes-full.gif');
-const o3Path = join(OUT, 'bytes-full-O3.gif');
-const oursPath = join(OUT, 'bytes-ours.gif');
-writeFileSync(fullPath, fullGif);
-writeFileSync(oursPath, oursGif);
-let o3Gif = null;
-if (existsSync(GIFSICLE)) {
-  execFileSync(GIFSICLE, ['-O3', fullPath, '-o', o3Path]);
-  o3Gif = new Uint8Array(readFileSync(o3Path));
-} else console.log(`gifsicle not installed (${GIFSICLE}): that comparison is skipped`);
-
-// ---- check ------------------------------------------------------------------------------------------------
-
-const expected = (k) => indicesToRgba(pictures[k], PALETTE);
-function check(name, frames, seconds) {
-  if (frames.length !== SECONDS) throw new Error(`${name}: ${frames.length} frames, want ${SECONDS}`);
+function check(name, frames, seconds, expected) {
   for (const k of seconds) {
     const d = firstDifference(frames[k].rgba, expected(k));
     if (d !== -1) throw new Error(`${name}: second ${k} differs from renderFace at byte ${d}`);
   }
 }
-const every = Array.from({ length: SECONDS }, (_, k) => k);
-const sample = every.filter((k) => k % 97 === 0 || (from + k) % 60 <= 1 || k === SECONDS - 1);
-check('ours (omggif)', decodeOmggif(oursGif).frames, every);
-check('ours (gifuct-js)', compositeGifuct(oursGif), every);
-check('full (omggif)', decodeOmggif(fullGif).frames, sample);
-if (o3Gif) {
-  check('gifsicle -O3 (omggif)', decodeOmggif(o3Gif).frames, sample);
-  check('gifsicle -O3 (gifuct-js)', compositeGifuct(o3Gif), sample);
-}
-console.log(`checked: ours at all ${SECONDS} seconds (omggif, gifuct-js); full and gifsicle -O3 at ${sample.length} sampled seconds`);
 
-// ---- per-frame sizes of a GIF (for gifsicle's output): GCE + descriptor + image data, by block walking ----
-
-function frameSizes(gif) {
-  const sizes = [];
-  let p = 13;
-  if (gif[10] & 0x80) p += 3 * (1 << ((gif[10] & 7) + 1));
-  let start = -1;
-  const skipSubBlocks = () => {
-    while (gif[p] !== 0) p += gif[p] + 1;
-    p++;
-  };
-  while (p < gif.length && gif[p] !== GIF.TRAILER) {
-    if (start < 0) start = p;
-    if (gif[p] === GIF.EXTENSION_INTRODUCER) {
-      p += 2;
-      skipSubBlocks();
-    } else if (gif[p] === GIF.IMAGE_SEPARATOR) {
-      const packed = gif[p + 9];
-      p += 10;
-      if (packed & 0x80) p += 3 * (1 << ((packed & 7) + 1));
-      p++; // LZW minimum code size
-      skipSubBlocks();
-      sizes.push(p - start);
-      start = -1;
-    } else throw new Error(`unexpected byte ${gif[p]} at ${p}`);
+/** Best-of-3 µs per second of `fn(k)` over the hour. */
+function timePerSecond(fn) {
+  let best = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    for (let k = 1; k < SECONDS; k++) fn(k);
+    best = Math.min(best, ((performance.now() - t0) * 1000) / (SECONDS - 1));
   }
-  return sizes;
+  return best;
 }
 
-// ---- count and time ---------------------------------------------------------------------------------------
+function measure(setName) {
+  const face = ALL_SETS[setName];
+  const { width, height } = faceSize(face);
+  const palette = paletteFor(face);
+  const minCodeSize = minCodeSizeFor(palette.length / 3);
+  const opts = (delayCs) => ({ width, height, minCodeSize, transparentIndex: TRANSPARENT_INDEX, delayCs });
+  const now = opts(STREAM_DELAY_CS);
+  const before = opts(1);
+  const pictures = [];
+  for (let k = 0; k < SECONDS; k++) pictures.push(renderFace(from + k, face));
+  const prologue = encodePrologue({ width, height, palette });
+  const colours = palette.subarray(0, TRANSPARENT_INDEX * 3);
 
-const sum = (a) => a.reduce((s, x) => s + x, 0);
-const oursBytes = prologue.length + sum(ours.map((f) => f.length));
-const fullBytes = prologue.length + sum(full.map((f) => f.length));
-const o3Bytes = o3Gif ? o3Gif.length - 1 : NaN; // without the trailer, like the others
-const perSec = (b) => b / SECONDS;
-const deltaSizes = ours.slice(1).map((f) => f.length);
-const o3Frames = o3Gif ? frameSizes(o3Gif) : [];
-let oursSmaller = 0;
-let o3Smaller = 0;
-for (let k = 1; k < o3Frames.length; k++) {
-  if (ours[k].length < o3Frames[k]) oursSmaller++;
-  else if (o3Frames[k] < ours[k].length) o3Smaller++;
-}
+  // the GIF stream, now and before; full frames for gifsicle
+  const stream = (o) => [encodeKeyframe(pictures[0], o), ...pictures.slice(1).map((p, k) => encodeDelta(pictures[k], p, o))];
+  const ours = stream(now);
+  const old = stream(before);
+  const o3 = gifsicleO3(setName, prologue, pictures.map((p) => encodeKeyframe(p, now)));
+  const o3Before = gifsicleO3(`${setName}-d1`, prologue, pictures.map((p) => encodeKeyframe(p, before)));
 
-// time: render + encode one second (the per-channel work of a tick), best of 3 runs over the hour
-let bestUs = Infinity;
-const a = new Uint8Array(width * height);
-const b = new Uint8Array(width * height);
-for (let run = 0; run < 3; run++) {
-  const t0 = performance.now();
-  let prev = renderFace(from, face, a);
-  let cur = b;
-  for (let k = 1; k < SECONDS; k++) {
+  // multipart parts, now and before
+  const pngs = pictures.map((indices) => encodePng({ width, height, indices, palette: colours }));
+  const oldParts = pictures.map((p) => prologue.length + encodeKeyframe(p, before).length + 1 + GIF_PART_HEAD.length);
+
+  // check
+  const expected = (k) => indicesToRgba(pictures[k], palette);
+  const every = Array.from({ length: SECONDS }, (_, k) => k);
+  const sample = every.filter((k) => k % 97 === 0 || (from + k) % 60 <= 1 || k === SECONDS - 1);
+  const oursGif = concat([prologue, ...ours, TRAILER]);
+  check(`${setName} stream (omggif)`, decodeOmggif(oursGif).frames, every, expected);
+  check(`${setName} stream (gifuct-js)`, compositeGifuct(oursGif), every, expected);
+  check(`${setName} gifsicle -O3 (omggif)`, decodeOmggif(o3).frames, sample, expected);
+  for (const k of every) {
+    const d = firstDifference(decodePngjs(pngs[k]).rgba, expected(k));
+    if (d !== -1) throw new Error(`${setName}: PNG part of second ${k} differs from renderFace at byte ${d}`);
+  }
+
+  // count (without the trailer: a stream that never ends has none)
+  const gifBytes = prologue.length + sum(ours.map((f) => f.length));
+  const oldBytes = prologue.length + sum(old.map((f) => f.length));
+  const partBytes = sum(pngs.map((p) => p.length + NEXT_PART_HEAD.length));
+  const deltas = ours.slice(1).map((f) => f.length);
+
+  // time, per channel-second
+  const a = new Uint8Array(width * height);
+  const b = new Uint8Array(width * height);
+  renderFace(from, face, a);
+  let prev = a, cur = b;
+  const encodeUs = timePerSecond((k) => {
     renderFace(from + k, face, cur);
-    encodeKeyframe(cur, streamOpts);
-    encodeDelta(prev, cur, streamOpts);
-    const t = prev;
-    prev = cur;
-    cur = t;
-  }
-  bestUs = Math.min(bestUs, ((performance.now() - t0) * 1000) / (SECONDS - 1));
+    encodeKeyframe(cur, now);
+    encodeDelta(prev, cur, now);
+    [prev, cur] = [cur, prev];
+  });
+  const pngUs = timePerSecond((k) => encodePng({ width, height, indices: pictures[k], palette: colours }));
+  const gifPartUs = timePerSecond((k) => encodeKeyframe(pictures[k], before));
+
+  return {
+    setName, key: faceKey(face), width, height,
+    gifBps: gifBytes / SECONDS, oldBps: oldBytes / SECONDS, o3Bps: (o3.length - 1) / SECONDS, o3BeforeBps: (o3Before.length - 1) / SECONDS,
+    partBps: partBytes / SECONDS, oldPartBps: sum(oldParts) / SECONDS,
+    deltaMedian: median(deltas), deltaMax: Math.max(...deltas),
+    encodeUs, pngUs, gifPartUs,
+  };
 }
 
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-const sorted = [...deltaSizes].sort((x, y) => x - y);
-const rows = [
-  ['ours: keyframe + deltas', oursBytes, perSec(oursBytes)],
-  ['full LZW frames', fullBytes, perSec(fullBytes)],
-  ['gifsicle -O3 on full', o3Bytes, perSec(o3Bytes)],
-];
-const table = [
-  '| stream | bytes | B/s per viewer |',
-  '|---|---:|---:|',
-  ...rows.map(([n, by, bps]) => `| ${n} | ${Number.isFinite(by) ? by : 'n/a'} | ${fmt(bps)} |`),
-].join('\n');
-const ratioFull = oursBytes / fullBytes;
-const ratioO3 = oursBytes / o3Bytes;
-const verdict = [
-  `ours / full = ${fmt(ratioFull, 3)} (target <= 0.200: ${ratioFull <= 0.2 ? 'met' : 'MISSED'})`,
-  `ours / gifsicle -O3 = ${fmt(ratioO3, 3)} (target <= 1: ${ratioO3 <= 1 ? 'met' : Number.isFinite(ratioO3) ? 'MISSED' : 'not measured'})`,
-  `ours vs the ~${ORIGINAL_BPS} B/s reported for the original time.gif: ${fmt(perSec(oursBytes) / ORIGINAL_BPS, 3)}x`,
-].join('; ');
-const detail = [
-  `canvas ${width}x${height}, face ${faceKey(face)}, ${SECONDS} s from ${FROM_ISO}`,
-  `prologue ${prologue.length} B, keyframe ${ours[0].length} B; deltas min/median/p99/max ${sorted[0]}/${sorted[sorted.length >> 1]}/${sorted[Math.floor(sorted.length * 0.99)]}/${sorted[sorted.length - 1]} B`,
-  o3Gif ? `per frame vs gifsicle -O3: ours smaller in ${oursSmaller}, gifsicle smaller in ${o3Smaller}, equal in ${o3Frames.length - 1 - oursSmaller - o3Smaller} of ${o3Frames.length - 1} deltas` : 'gifsicle: not run',
-  `render + keyframe + delta per second per channel: ${fmt(bestUs)} µs (best of 3 passes over the hour)`,
-];
-
-console.log(table);
-console.log(verdict);
-for (const d of detail) console.log(d);
-
-if (RECORD) {
-  const env = `FROM=${FROM_ISO} SECONDS=${SECONDS} FACE_TZ=${face.tz} SCALE=${face.scale} HOUR12=${face.hour12 ? 1 : 0}`;
-  const section = [
-    '',
-    `## Bytes per viewer — ${new Date().toISOString().slice(0, 10)}`,
-    '',
-    `Command: \`make build && ${env} node perf/bytes-bench.mjs\` (perf/bytes-bench.mjs)`,
-    `Machine: ${cpus().length}-core VPS (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, gifsicle ${o3Gif ? execFileSync(GIFSICLE, ['--version']).toString().split('\n')[0].replace(/^LCDF Gifsicle /, '') : 'absent'}.`,
-    'Checked before counting: every second of ours (omggif, gifuct-js) composited equals renderFace; full and gifsicle -O3 sampled.',
-    '',
-    table,
-    '',
-    `${verdict}.`,
-    '',
-    ...detail.map((d) => `- ${d}`),
-    '',
-  ].join('\n');
-  appendFileSync(join(HERE, 'RESULTS.md'), section);
-  console.log(`appended to ${join(HERE, 'RESULTS.md')}`);
+mkdirSync(OUT, { recursive: true });
+const rows = [];
+for (const s of SETS) {
+  const r = measure(s);
+  rows.push(r);
+  console.log(`${s}: GIF ${fmt(r.gifBps)} B/s (${fmt(r.gifBps / r.o3Bps, 3)}x -O3), multipart ${fmt(r.partBps)} B/s (${fmt(r.partBps / r.oldPartBps, 3)}x before)`);
 }
+
+const gifMet = rows.every((r) => r.gifBps / r.o3Bps <= 0.8);
+const def = rows.find((r) => r.setName === 'default');
+const env = `SETS=${SETS.join(',')} FROM=${FROM_ISO} SECONDS=${SECONDS}`;
+record([
+  '',
+  `## Bytes per viewer, every option set — ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+  '',
+  `Command: \`make build && ${env} node perf/bytes-bench.mjs\` (make -C perf bytes). ${machine()}; ${execFileSync(GIFSICLE, ['--version']).toString().split('\n')[0]}.`,
+  `Checked before counting: every second of the GIF stream (omggif, gifuct-js) and every PNG part (pngjs) equals renderFace; gifsicle's output at ${Math.ceil(SECONDS / 97)}+ sampled seconds.`,
+  'B/s is bytes per viewer-second over the hour (a never-ending stream: no trailer). "before": every frame with a graphic control extension at delay 1; multipart parts one-frame GIFs. -O3: `gifsicle -O3` of the same pictures as full frames, at the stream\'s delay 0 and at delay 1.',
+  '',
+  '| set | face | canvas | GIF B/s | before | -O3 (delay 0) | -O3 (delay 1) | GIF / -O3 (delay 0) | delta median / max B | multipart B/s | before | multipart / before | encode µs/s | PNG part µs/s | GIF part µs/s |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.setName} | ${r.key} | ${r.width}x${r.height} | ${fmt(r.gifBps)} | ${fmt(r.oldBps)} | ${fmt(r.o3Bps)} | ${fmt(r.o3BeforeBps)} | ${fmt(r.gifBps / r.o3Bps, 3)} | ${r.deltaMedian} / ${r.deltaMax} | ${fmt(r.partBps)} | ${fmt(r.oldPartBps)} | ${fmt(r.partBps / r.oldPartBps, 3)} | ${fmt(r.encodeUs)} | ${fmt(r.pngUs)} | ${fmt(r.gifPartUs)} |`),
+  '',
+  `GIF stream <= 0.8x gifsicle -O3 for every set: ${gifMet ? 'met' : 'MISSED'} (${rows.map((r) => `${r.setName} ${fmt(r.gifBps / r.o3Bps, 3)}`).join(', ')}).` +
+    (def ? ` Multipart at the default <= 315 B/s: ${def.partBps <= 315 ? 'met' : 'MISSED'} (${fmt(def.partBps)} B/s, ${fmt(def.partBps / def.oldPartBps, 3)}x before).` : ''),
+  '',
+]);

@@ -8,8 +8,8 @@ import { route, type RequestInfo } from '../lib/http/routes.js';
 import { BOUNDARY, CLOSE_DELIMITER, NEXT_PART_HEAD, PART_CONTENT_TYPE } from '../lib/stream/multipart.js';
 import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
 import { RawClient, drainAll, startTest } from './wire.js';
-import { cliDecoders, decodePngjs, firstDifference, rgbaToRgb } from './decoders.js';
-import { faceRgba, h2Session, makeCert, nowSecond, pngSecond, splitMultipart, tlsHandshake, waitFor } from './helpers.js';
+import { cliDecoders, decodeOmggif, decodePngjs, firstDifference, rgbaToRgb } from './decoders.js';
+import { faceRgba, h2Session, makeCert, nowSecond, pngSecond, secondsShown, splitMultipart, tlsHandshake, waitFor } from './helpers.js';
 import { commandMissing, specIf, toolPresent } from './tools.js';
 
 const UA = {
@@ -68,9 +68,17 @@ function parse(c: RawClient): { head: string; parts: Buffer[]; closed: boolean; 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_IEND = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
 
-/** Each part must be a whole PNG showing the picture of one second in [from, to]; returns the seconds. */
-function partSeconds(parts: Buffer[], from: number, to: number): number[] {
+/**
+ * Each part must be a whole picture of one second in [from, to]: the first part of a stream (`intro`) a one-frame
+ * GIF, every other a PNG; returns the seconds.
+ */
+function partSeconds(parts: Buffer[], from: number, to: number, intro = true): number[] {
   return parts.map((p, k) => {
+    if (k === 0 && intro) {
+      assert.is(decodeOmggif(p).frames.length, 1, 'the first part is a one-frame GIF');
+      assert.is(p[p.length - 1], 0x3b, 'the first part ends with the GIF trailer');
+      return secondsShown(p, from, to)[0]!;
+    }
     assert.ok(p.subarray(0, 8).equals(PNG_SIGNATURE), `part ${k} starts with the PNG signature`);
     assert.ok(p.subarray(-12).equals(PNG_IEND), `part ${k} ends with IEND: nothing after it`);
     assert.is(decodePngjs(p).bitDepth, 2, `part ${k}: three colours at two bits a pixel`);
@@ -96,6 +104,7 @@ test('multipart :: HTTP/1: Safari gets parts, each a whole PNG of its second wit
   assert.match(r.head, 'Connection: close\r\n');
   assert.not.match(r.head, /Content-Length|Transfer-Encoding/i);
   assert.is(PART_CONTENT_TYPE, 'image/png');
+  assert.match(c.data.toString('latin1', c.headEnd, c.headEnd + 60), `--${BOUNDARY}\r\nContent-Type: image/gif\r\n\r\nGIF89a`, 'the first part is a GIF');
   assert.is(r.rest.toString('latin1'), `--${BOUNDARY}\r\nContent-Type: image/png\r\n\r\n`, 'the next part is open: its head already sent');
   const secs = partSeconds(r.parts, from, nowSecond());
   for (let k = 1; k < secs.length; k++) assert.is(secs[k], secs[k - 1]! + 1, `consecutive seconds: ${secs.join(',')}`);
@@ -113,7 +122,7 @@ test('multipart :: HTTP/1: Safari gets parts, each a whole PNG of its second wit
   r = parse(c);
   assert.ok(r.closed, 'the close delimiter ends the body');
   assert.ok(c.data.subarray(c.data.length - CLOSE_DELIMITER.length).equals(CLOSE_DELIMITER), 'nothing after the close delimiter');
-  const last = partSeconds(r.parts.slice(-1), from, nowSecond())[0]!;
+  const last = partSeconds(r.parts.slice(-1), from, nowSecond(), false)[0]!;
   assert.ok(last >= secs.at(-1)!, 'the last part is a whole PNG of the current second');
   assert.is(c.closeKind, 'end', 'a clean close, not a reset');
   await drainAll();

@@ -139,8 +139,9 @@ export class Channel {
 
   /**
    * The bytes a new viewer gets in one write: `head` + prologue + the current keyframe, or for multipart
-   * `head` + the first part's head + part(t). Shared by every viewer that joins during the same second with the
-   * same `name` (transport and mode; the head carries the Date).
+   * `head` + the first part (a one-frame GIF of t: multipart.ts FIRST_PART_HEAD) + the next part's head.
+   * Shared by every viewer that joins during the same second with the same `name` (transport and mode; the head
+   * carries the Date).
    */
   intro(name: string, head: Buffer | null, mode: StreamMode): Buffer {
     if (this.introSecond !== this.current.second) {
@@ -149,7 +150,9 @@ export class Channel {
     }
     let buf = this.intros.get(name);
     if (buf === undefined) {
-      const body = mode === 'gif' ? [this.prologue, this.current.keyframe] : [FIRST_PART_HEAD, this.current.part];
+      const body = mode === 'gif'
+        ? [this.prologue, this.current.keyframe]
+        : [FIRST_PART_HEAD, this.prologue, this.current.keyframe, GIF_TRAILER, NEXT_PART_HEAD];
       buf = Buffer.concat(head === null ? body : [head, ...body]);
       this.intros.set(name, buf);
     }
