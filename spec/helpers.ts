@@ -56,7 +56,7 @@ export interface Started {
 
 /** Start an instance on loopback port 0 with these extra options (`--hosts a,b`, ...); TLS if `cert` is given. */
 export async function startServer(extra: string[] = [], cert: CertFiles | null = null, opts: StartOptions = {}): Promise<Started> {
-  const args = ['--listen', '127.0.0.1:0', ...extra];
+  const args = extra.includes('--listen') ? [...extra] : ['--listen', '127.0.0.1:0', ...extra];
   if (cert !== null) args.push('--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key);
   const inst = await start(parseArgs(args).config, opts);
   const http = inst.listeners.find((l) => !l.tls)?.url ?? null;
@@ -424,6 +424,7 @@ export function decodePng(png: Buffer): Rgba {
  */
 export function secondInScreenshot(shot: { width: number; height: number; rgba: Uint8Array }, from: number, to: number, face: FaceOptions = DEFAULT_FACE, tolerance = 3): number {
   const { width: w, height: h } = faceSize(face);
+  if (shot.width === 0 || shot.height === 0) return -1; // nothing shown yet (an image with no picture lays out at 0x0)
   for (let s = from; s <= to; s++) {
     const want = faceRgba(s, face);
     let ok = true;

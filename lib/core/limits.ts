@@ -76,6 +76,11 @@ export const RSS_HARD_FACTOR = 1.5;
 /** Longest finite GIF on the URL (`?seconds=N`): an hour, 224,074 B and ≈ 100 ms to encode here (median of 5). */
 export const MAX_FINITE_SECONDS = 3600;
 /**
+ * Pixels above which WebKit decodes an animated image ahead of painting it (100 KiB of RGBA), and so plays a finite
+ * GIF's first pass in real time without decoding="async" (README, "WebKit and finite GIFs"; measured in WebKitGTK).
+ */
+export const WEBKIT_ANIMATED_MIN_PIXELS = 25_600;
+/**
  * Frames of finite GIFs encoded per second at most, all requests together: one hour-long GIF a second (≈ 10% of
  * a core). Requests sharing a (face, second, N) share one encoding; past the budget a new one gets 503.
  */

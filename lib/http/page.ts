@@ -1,8 +1,8 @@
 // The small static answers: the HTML page, robots.txt. Built once; served from canned buffers.
 
-import { faceSize, MAX_SCALE, MIN_SCALE, THEMES } from '../face/face.js';
+import { faceSize, IANA_ZONE_NAMES, MAX_SCALE, MIN_SCALE, THEMES } from '../face/face.js';
 import { FACE_OPTIONS } from '../face/options.js';
-import { MAX_FINITE_SECONDS } from '../core/limits.js';
+import { MAX_FINITE_SECONDS, WEBKIT_ANIMATED_MIN_PIXELS } from '../core/limits.js';
 
 /** Picture sizes by scale and 12/24 h (the zone never changes them), for the page's snippets: "scale/h12" -> [w, h]. */
 function sizeTable(): Record<string, [number, number]> {
@@ -75,6 +75,7 @@ export const PAGE_HTML = `<!doctype html>
     <h2>Finite, for READMEs, e-mail and image proxies (one hour from when it is fetched)</h2>
     <pre id="finite"></pre>
     <pre id="markdown"></pre>
+    <p id="markdown-note" hidden></p>
   </section>
 </main>
 <script>
@@ -84,6 +85,8 @@ export const PAGE_HTML = `<!doctype html>
   var DEFAULTS = ${JSON.stringify(OPTION_DEFAULTS)};
   var BARE = ${JSON.stringify(OPTION_BARE)};
   var FINITE = ${MAX_FINITE_SECONDS};
+  var WEBKIT_MIN_PIXELS = ${WEBKIT_ANIMATED_MIN_PIXELS};
+  var IANA = ${JSON.stringify(IANA_ZONE_NAMES)};
   var frame = document.getElementById('frame');
   var form = document.getElementById('pick');
   var state = {}, extra = '';
@@ -94,10 +97,12 @@ export const PAGE_HTML = `<!doctype html>
     if (state.h12 === 'false') state.h12 = '0';
     if (q.has('stream')) extra = 'stream=' + encodeURIComponent(q.get('stream'));
   })();
+  // Zones by their IANA names: Chromium's list and its idea of the visitor's zone use older CLDR spellings.
   var zones = [];
-  try { zones = Intl.supportedValuesOf('timeZone'); } catch (e) { zones = ['America/New_York', 'Asia/Kolkata', 'Asia/Tokyo', 'Europe/Berlin', 'Europe/London']; }
+  try { zones = Intl.supportedValuesOf('timeZone').map(function (z) { return IANA[z] || z; }).sort(); } catch (e) { zones = ['America/New_York', 'Asia/Kolkata', 'Asia/Tokyo', 'Europe/Berlin', 'Europe/London']; }
   var mine = '';
   try { mine = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) {}
+  mine = IANA[mine] || mine;
   var tzSel = document.getElementById('tz');
   function addZone(z, label) { var o = document.createElement('option'); o.value = z; o.textContent = label || z; tzSel.appendChild(o); }
   if (mine && mine !== 'UTC') addZone(mine, mine + ' (yours)');
@@ -123,7 +128,16 @@ export const PAGE_HTML = `<!doctype html>
     var fq = 'seconds=' + FINITE + (q ? '&' + q : '');
     document.getElementById('finite').textContent =
       '<img src="' + esc(base + '?' + fq) + '"' + dims + ' alt="the current time" decoding="async">';
-    document.getElementById('markdown').textContent = '![the current time](' + base + '?' + fq + ')';
+    // Markdown has no decoding="async": WebKit plays a small finite GIF's first pass at paint rate, so the
+    // Markdown image asks for the smallest scale at or above the chosen one whose picture is large enough.
+    var h = state.h12 === '1' ? 1 : 0, mscale = Number(state.scale), msize = size;
+    while (msize[0] * msize[1] <= WEBKIT_MIN_PIXELS && SIZES[(mscale + 1) + '/' + h]) { mscale++; msize = SIZES[mscale + '/' + h]; }
+    var mq = fq.replace(/(^|&)scale=\d+/, '') + (mscale !== Number(DEFAULTS.scale) ? '&scale=' + mscale : '');
+    document.getElementById('markdown').textContent = '![the current time](' + base + '?' + mq + ')';
+    var note = document.getElementById('markdown-note');
+    note.hidden = mscale === Number(state.scale);
+    note.textContent = 'Markdown allows no decoding="async", and Safari plays a finite GIF of under ' + WEBKIT_MIN_PIXELS +
+      ' pixels too fast without it: the Markdown image is at scale ' + mscale + ' (' + msize[0] + '\u00d7' + msize[1] + ').';
   }
 
   // Each connection is an image in its own small same-origin frame: removing the frame is the one way that
@@ -153,13 +167,14 @@ export const PAGE_HTML = `<!doctype html>
     pending = h;
     since = Date.now();
   }
-  // The picture at a whole multiple of its size (up to 640 px) and at a whole-pixel offset, so no pixel is blurred.
+  // The picture at its own size (what the snippets embed; pick a scale to see another), centred at a
+  // whole-pixel offset so no pixel is blurred.
   function fit() {
     if (!cur || !cur.im.naturalWidth) return;
-    var w = cur.im.naturalWidth, room = Math.min(frame.clientWidth, 640), k = Math.max(1, Math.floor(room / w));
-    cur.f.style.width = w * k + 'px';
-    cur.f.style.height = cur.im.naturalHeight * k + 'px';
-    cur.f.style.marginLeft = Math.max(0, Math.floor((frame.clientWidth - w * k) / 2)) + 'px';
+    var w = cur.im.naturalWidth;
+    cur.f.style.width = w + 'px';
+    cur.f.style.height = cur.im.naturalHeight + 'px';
+    cur.f.style.marginLeft = Math.max(0, Math.floor((frame.clientWidth - w) / 2)) + 'px';
   }
   addEventListener('resize', fit);
   // Swap the new picture in once it has one, so the old one stays until then; then cancel the old stream.
@@ -173,11 +188,13 @@ export const PAGE_HTML = `<!doctype html>
     if (old) { old.f.id = ''; drop(old); }
     fit();
   }
+  // One reconnect at a time: the poll below sees an ended stream four times a second until the new one starts,
+  // and each sighting must not push the reconnect back.
   var timer = 0;
   function later() {
     pending = null;
-    clearTimeout(timer);
-    timer = setTimeout(connect, retry);
+    if (timer) return;
+    timer = setTimeout(function () { timer = 0; connect(); }, retry);
     retry = Math.min(retry * 2, 30000);
   }
   form.addEventListener('change', function (e) {
@@ -188,6 +205,7 @@ export const PAGE_HTML = `<!doctype html>
     history.replaceState(null, '', location.pathname + (q ? '?' + q : ''));
     snippets();
     clearTimeout(timer);
+    timer = 0;
     retry = 1000;
     connect();
   });
@@ -205,7 +223,12 @@ export const PAGE_HTML = `<!doctype html>
 </html>
 `;
 
-export const ROBOTS_TXT = `# The stream never ends: crawlers have nothing to gain from it.
+// The endless stream is no use to a crawler; a finite GIF (?seconds=N) is what a link preview or an image proxy
+// fetches, so it stays allowed (the longer rule wins: RFC 9309 §2.2.2).
+export const ROBOTS_TXT = `# The endless stream never ends: crawlers have nothing to gain from it. Finite GIFs (?seconds=N) are for
+# previews and image proxies.
 User-agent: *
+Allow: /time.gif?seconds=
+Allow: /time.gif?*&seconds=
 Disallow: /time.gif
 `;
