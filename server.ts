@@ -8,6 +8,7 @@ import { info, setLogLevel, warn } from './lib/core/log.js';
 import { renderCommand } from './lib/face/render.js';
 import { nftCommand } from './lib/guard/nft.js';
 import { start, type Instance } from './lib/run/start.js';
+import { ListenError } from './lib/run/listen.js';
 import { checkCommand, version } from './lib/run/check.js';
 
 /** Bytes of RSS one plain viewer costs (perf/RESULTS.md); used for the capacity report only. */
@@ -74,6 +75,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`timegif ${version()} (Node ${process.version})\n`);
     return 0;
   }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(helpText());
+    return 0;
+  }
   if (cmd === 'check') return checkCommand(rest);
   if (cmd === 'render') return renderCommand(rest);
   if (cmd === 'nft') return nftCommand(rest);
@@ -88,10 +93,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`timegif: ${err.message}\n`);
       process.exit(2);
     }
-    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-    if (e.syscall === 'listen' || e.syscall === 'bind') {
-      const where = e.address !== undefined ? `${e.address}:${e.port}` : 'the listener';
-      process.stderr.write(`timegif: cannot listen on ${where}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied (ports below 1024 need root, CAP_NET_BIND_SERVICE or socket activation)' : e.code}\n`);
+    if (err instanceof ListenError) {
+      process.stderr.write(`timegif: ${err.message}\n`);
       process.exit(1);
     }
     process.stderr.write(`timegif: ${(err as Error).stack ?? String(err)}\n`);

@@ -65,7 +65,7 @@ test('config :: bad values are errors naming the key, from the file and from the
   assert.match(errorOf(['--config', file({ 'require-sni': 'yes' })]), /config key "require-sni": expected true or false/);
   // Whole-file problems name the file.
   const broken = file('{"listen": ');
-  assert.match(errorOf(['--config', broken]), new RegExp(`${broken}: not valid JSON`));
+  assert.match(errorOf(['--config', broken]), new RegExp(`${broken}:\\d+:\\d+: not valid JSON`));
   assert.match(errorOf(['--config', file([1, 2])]), /expected a JSON object/);
   assert.match(errorOf(['--config', join(dir, 'missing.json')]), /missing\.json: ENOENT/);
   assert.match(errorOf(['--tls-listen', '127.0.0.1:0']), /--tls-listen needs --cert and --key/);

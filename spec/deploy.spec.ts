@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../lib/core/config.js';
 import { ROOT, SERVER_JS, freePorts, get, has, run, tmpDir, walkGif, type Stream } from './procs.js';
@@ -83,14 +83,52 @@ test('deploy :: sockets on 80 and 443 are named http and https, and the variant 
     assert.equal(ns.get(k), s.get(k), k);
 });
 
-test('deploy :: the example config loads and matches the units paths', () => {
-  const cfg = loadConfigFile(join(DEPLOY, 'timegif.json'));
-  assert.equal(cfg.listen, [{ host: '::', port: 80 }]);
-  assert.equal(cfg.tlsListen, [{ host: '::', port: 443 }]);
-  assert.ok(cfg.workers >= 1);
-  // The access log lives in the unit's LogsDirectory, the only writable place besides the state directory.
-  assert.ok(cfg.accessLog!.startsWith(`/var/log/${one(unitSettings('timegif.service'), 'LogsDirectory')}/`));
-  assert.ok(cfg.cert!.startsWith('/etc/timegif/tls/') && cfg.key!.startsWith('/etc/timegif/tls/'));
+test('deploy :: the example configs load, match the units paths, and differ only by TLS', () => {
+  const plain = loadConfigFile(join(DEPLOY, 'timegif.json'));
+  const tls = loadConfigFile(join(DEPLOY, 'timegif-tls.json'));
+  assert.equal(plain.listen, [{ host: '::', port: 80 }]);
+  assert.equal(plain.tlsListen, []);
+  assert.equal([plain.cert, plain.key, plain.redirectHttps], [null, null, false], 'no TLS before the first certificate, so no redirect to it');
+  assert.equal(tls.listen, [{ host: '::', port: 80 }]);
+  assert.equal(tls.tlsListen, [{ host: '::', port: 443 }]);
+  assert.ok(tls.redirectHttps);
+  assert.ok(tls.cert!.startsWith('/etc/timegif/tls/') && tls.key!.startsWith('/etc/timegif/tls/'));
+  for (const cfg of [plain, tls]) {
+    assert.ok(cfg.workers >= 1);
+    // The access log lives in the unit's LogsDirectory, the only writable place besides the state directory.
+    assert.ok(cfg.accessLog!.startsWith(`/var/log/${one(unitSettings('timegif.service'), 'LogsDirectory')}/`));
+  }
+  const same = (c: typeof plain) => ({ ...c, tlsListen: [], cert: null, key: null, redirectHttps: false, configFile: null });
+  assert.equal(same(tls), same(plain), 'every other key the same');
+});
+
+specIf(has('systemd-analyze') ? null : 'systemd-analyze not installed (apt-get install systemd)', 'deploy :: systemd-analyze security: every service at 4.0 or less', () => {
+  for (const name of UNITS.filter((n) => n.endsWith('.service'))) {
+    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', join(DEPLOY, name)], { encoding: 'utf8' });
+    const m = /Overall exposure level for \S+: (\d+\.\d)/.exec(r.stdout);
+    assert.ok(m !== null, `${name}: ${r.stdout.slice(-300)}${r.stderr}`);
+    assert.ok(Number(m![1]) <= 4.0, `${name}: exposure ${m![1]}`);
+  }
+});
+
+// The firewall unit runs nft as a transient user holding CAP_NET_ADMIN only (no root): the same identity, made by
+// setpriv, applies timegif's own table in a network namespace of this spec's.
+specIf(process.getuid?.() === 0 && has('setpriv') && has('unshare') && has('nft') ? null : 'needs root, setpriv, unshare and nft (apt-get install util-linux nftables)', 'deploy :: the firewall unit\'s identity (a plain user with CAP_NET_ADMIN) applies the table; without the capability it cannot', () => {
+  const u = unitSettings('timegif-firewall.service');
+  assert.equal([one(u, 'DynamicUser'), one(u, 'AmbientCapabilities'), one(u, 'CapabilityBoundingSet')], ['yes', 'CAP_NET_ADMIN', 'CAP_NET_ADMIN']);
+  const dir = tmpDir('fw');
+  writeFileSync(join(dir, 'block.txt'), '192.0.2.0/24\n2001:db8::/32\n');
+  const script = spawnSync(process.execPath, [SERVER_JS, 'nft', '--blocklist', join(dir, 'block.txt'), '--ports', '80,443'], { encoding: 'utf8' });
+  assert.is(script.status, 0, script.stderr);
+  writeFileSync(join(dir, 'nft.conf'), script.stdout);
+  chmodSync(dir, 0o755); // the unprivileged user reads it
+  chmodSync(join(dir, 'nft.conf'), 0o644);
+  const as = (caps: string[]) => spawnSync('unshare', ['-n', 'sh', '-c', `setpriv --reuid=65534 --regid=65534 --clear-groups ${caps.join(' ')} nft -f ${join(dir, 'nft.conf')} && nft list table inet timegif`], { encoding: 'utf8' });
+  const ok = as(['--inh-caps=+net_admin', '--ambient-caps=+net_admin']);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, '192.0.2.0/24');
+  const denied = as([]);
+  assert.ok(denied.status !== 0 && /Operation not permitted/.test(denied.stderr), `without the capability: ${denied.stderr}`);
 });
 
 test('deploy :: every sysctl in the drop-in exists, parses and says why', () => {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnectRaw } from 'node:tls';
@@ -72,6 +72,122 @@ test('operator :: --version, render --help (exit 0, every flag), check', () => {
   const nocert = node(['check', '--config', join(tmp, 'nocert.json')]);
   assert.is(nocert.status, 2);
   assert.match(nocert.stderr, 'none.pem');
+});
+
+test('operator :: --help lists every command; each command has its own --help (exit 0, no side effects)', () => {
+  const top = node(['--help']);
+  assert.is(top.status, 0);
+  for (const cmd of ['timegif [serve]', 'timegif render', 'timegif check', 'timegif nft', '--version', 'COMMAND --help']) assert.match(top.stdout, cmd);
+  const want: Record<string, string> = { serve: '--max-viewers', render: '--from', check: '--no-bind', nft: 'nftables' };
+  for (const [cmd, text] of Object.entries(want)) {
+    const r = node([cmd, '--help']);
+    assert.is(r.status, 0, `${cmd} --help: ${r.stderr}`);
+    assert.match(r.stdout, text, `${cmd} --help describes ${cmd}`);
+    assert.is(r.stderr, '', `${cmd} --help: nothing on stderr`);
+  }
+  const check = node(['check', '--help', '--access-log', join(tmp, 'help-made-this.log')]);
+  assert.not.match(check.stdout, /^ok:/m, 'check --help does not run the check');
+});
+
+// A name lookup would ask the machine's resolver (off loopback): it runs in a network namespace of its own, where
+// the query cannot leave and getaddrinfo fails as it does for a name that does not exist.
+const UNSHARE_MISSING = process.getuid?.() === 0 ? commandMissing('unshare', ['--version'], 'apt-get install util-linux') : 'not root: unshare -n needs root';
+specIf(UNSHARE_MISSING, 'operator :: check and serve: a listen host that does not resolve is one line, exit 1', () => {
+  for (const cmd of ['check', 'serve']) {
+    const r = spawnSync('unshare', ['-n', process.execPath, SERVER_JS, cmd, '--listen', 'no-such-host.invalid:8080'], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(r.status, 1, `${cmd}: ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, `${cmd}: one line, no stack trace: ${r.stderr}`);
+    assert.match(r.stderr, /^timegif: cannot listen on no-such-host\.invalid:8080: the host name does not resolve \(E[A-Z_]+\)\n$/);
+  }
+});
+
+test('operator :: check fails where serve would, one line each: a taken port, an address not on the machine', async () => {
+  const { port } = await startTest([]);
+  const cases: [string, string][] = [
+    [`127.0.0.1:${port}`, `cannot listen on 127.0.0.1:${port}: address already in use`],
+    ['192.0.2.1:8080', 'cannot listen on 192.0.2.1:8080: no such address on this machine'],
+  ];
+  for (const [addr, line] of cases) {
+    for (const cmd of [['check'], ['serve']]) {
+      const r = node([...cmd, '--listen', addr]);
+      assert.is(r.status, 1, `${cmd[0]} --listen ${addr}: ${r.stderr}`);
+      assert.is(r.stderr.trim().split('\n').length, 1, `${cmd[0]} --listen ${addr}: one line, no stack trace: ${r.stderr}`);
+      assert.match(r.stderr, `timegif: ${line}`);
+    }
+  }
+  const ok = node(['check', '--listen', '127.0.0.1:0', '--listen', '[::1]:0']);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, '2 listeners (2 bound and released)');
+  const nobind = node(['check', '--no-bind', '--listen', `127.0.0.1:${port}`]);
+  assert.is(nobind.status, 0, `--no-bind leaves the (taken) port alone: ${nobind.stderr}`);
+  await drainAll();
+});
+
+test('operator :: check creates no file: the access log is checked, not opened', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'timegif-log-'));
+  const log = join(dir, 'access.log');
+  const r = node(['check', '--listen', '127.0.0.1:0', '--access-log', log]);
+  assert.is(r.status, 0, r.stderr);
+  assert.not.ok(existsSync(log), 'no access.log left behind');
+  const missing = node(['check', '--listen', '127.0.0.1:0', '--access-log', join(dir, 'no', 'such', 'access.log')]);
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, `access-log ${join(dir, 'no', 'such', 'access.log')}: cannot open for appending (ENOENT)`);
+});
+
+specIf(process.getuid?.() === 0 ? commandMissing('runuser', ['--version'], 'apt-get install util-linux') : 'not root: check --user needs root', 'operator :: check --user NAME sees the files as that user does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'timegif-user-'));
+  chmodSync(dir, 0o755);
+  const list = join(dir, 'blocklist.txt');
+  writeFileSync(list, '192.0.2.0/24\n');
+  chmodSync(list, 0o600); // root's only
+  const asRoot = node(['check', '--no-bind', '--blocklist', list]);
+  assert.is(asRoot.status, 0, asRoot.stderr);
+  const asNobody = node(['check', '--user', 'nobody', '--no-bind', '--blocklist', list]);
+  assert.is(asNobody.status, 2, `nobody cannot read it: ${asNobody.stdout}${asNobody.stderr}`);
+  assert.match(asNobody.stderr, `blocklist ${list}: cannot read (EACCES)`);
+  chmodSync(list, 0o644);
+  const readable = node(['check', '--user', 'nobody', '--listen', '127.0.0.1:0', '--blocklist', list]);
+  assert.is(readable.status, 0, readable.stderr);
+  assert.match(readable.stdout, 'ok: 1 listeners bound and released');
+  const unknown = node(['check', '--user', 'no-such-user-here', '--no-bind']);
+  assert.ok(unknown.status !== 0, 'an unknown user fails');
+  const notAName = node(['check', '--user', '../../etc', '--no-bind']);
+  assert.is(notAName.status, 2);
+  assert.match(notAName.stderr, 'check --user: not a user name');
+});
+
+test('operator :: config mistakes answered with where and a likely fix: JSON line:column, a misspelt key, redirect-https without TLS', () => {
+  const broken = join(tmp, 'broken.json');
+  writeFileSync(broken, '{\n  "listen": ["127.0.0.1:0"],\n  "workers": 2,\n}\n');
+  const b = node(['check', '--config', broken]);
+  assert.is(b.status, 2);
+  assert.match(b.stderr, `timegif: ${broken}:4:1: not valid JSON`);
+  writeFileSync(broken, '{ "listen": ["127.0.0.1:0"], "workers": tru }');
+  assert.match(node(['check', '--config', broken]).stderr, `${broken}:1:41: not valid JSON`);
+  const typo = join(tmp, 'typo.json');
+  writeFileSync(typo, JSON.stringify({ 'max-viewer': 10 }));
+  assert.match(node(['check', '--config', typo]).stderr, 'unknown option key "max-viewer" (did you mean max-viewers?)');
+  assert.match(node(['check', '--max-viewer', '10']).stderr, 'unknown option --max-viewer (did you mean --max-viewers?)');
+  const redirect = node(['check', '--hosts', 'time.example', '--redirect-https']);
+  assert.is(redirect.status, 2);
+  assert.match(redirect.stderr, '--redirect-https needs a TLS listener with --cert and --key');
+});
+
+test('operator :: render takes --name value for every option, bare flags included', () => {
+  const out = join(tmp, 'r.gif');
+  for (const args of [['--h12', '1'], ['--h12', 'true'], ['--h12', '0'], ['--h12=0'], ['--h12'], ['--scale', '2', '--h12'], ['--theme', 'light', '--tz', 'Asia/Kolkata']]) {
+    const r = node(['render', '--from', '2026-12-31T23:59:58Z', '--seconds', '2', ...args, '--out', out]);
+    assert.is(r.status, 0, `render ${args.join(' ')}: ${r.stderr}`);
+  }
+  const width = (args: string[]): number => {
+    node(['render', '--from', '2026-12-31T23:59:58Z', '--seconds', '1', ...args, '--out', out]);
+    return readFileSync(out).readUInt16LE(6);
+  };
+  assert.ok(width(['--h12', '1']) > width(['--h12', '0']), '--h12 1 is the 12-hour face, --h12 0 the 24-hour one');
+  assert.is(width(['--h12', 'true']), width(['--h12']));
+  const typo = node(['render', '--from', '2026-12-31T23:59:58Z', '--seconds', '1', '--scael', '2', '--out', out]);
+  assert.is(typo.status, 2);
+  assert.match(typo.stderr, '"--scael": unknown argument (did you mean --scale?)');
 });
 
 test('operator :: an unwritable --access-log stops the start, naming it', () => {
@@ -151,24 +267,24 @@ specIf(commandMissing('openssl', ['version']), 'operator :: --require-sni refuse
 specIf(commandMissing('goaccess', ['--version'], 'apt-get install goaccess'), 'operator :: GoAccess reads the access log as the guide says, with every /time.gif request in one row', async () => {
   const log = join(tmp, 'access.log');
   const { port } = await startTest(['--access-log', log]);
-  for (const target of ['/time.gif', '/time.gif?tz=Asia/Tokyo', '/time.gif?tz=Europe/Berlin&h12=1', '/']) {
+  for (const [target, version] of [['/time.gif', '1.1'], ['/time.gif?tz=Asia/Tokyo', '1.1'], ['/time.gif?tz=Europe/Berlin&h12=1', '1.1'], ['/time.gif', '1.0'], ['/', '1.1']]) {
     const c = await RawClient.open(port);
-    c.send(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    c.send(`GET ${target} HTTP/${version}\r\nHost: localhost\r\n\r\n`);
     await c.until(() => c.headEnd > 0, 3000, 'a head');
     c.close();
   }
   await drainAll();
   const guide = readFileSync(new URL('../../deploy/README.md', import.meta.url), 'utf8');
-  const flags = ["--log-format='%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\" %^ %T'", '--date-format=%d/%b/%Y --time-format=%T -q --all-static-files'];
+  const flags = ["--log-format='%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\" %^ %T'", '--date-format=%d/%b/%Y --time-format=%T -q --all-static-files --http-protocol=no'];
   for (const f of flags) assert.ok(guide.includes(f), `the guide's invocation has ${f}`);
   const out = join(tmp, 'report.json');
-  const r = spawnSync('goaccess', [log, '--log-format=%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T', '--date-format=%d/%b/%Y', '--time-format=%T', '-q', '--all-static-files', '-o', out], { encoding: 'utf8' });
+  const r = spawnSync('goaccess', [log, '--log-format=%h %^[%d:%t %^] "%r" %s %b "%R" "%u" %^ %T', '--date-format=%d/%b/%Y', '--time-format=%T', '-q', '--all-static-files', '--http-protocol=no', '-o', out], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   const report = JSON.parse(readFileSync(out, 'utf8')) as Record<string, { data: { data: string; hits: { count: number } }[] }>;
   const rows = (panel: string) => (report[panel]?.data ?? []).map((x) => [x.data, x.hits.count]);
-  assert.equal(rows('static_requests'), [['/time.gif', 3]], 'the three streams in one row');
+  assert.equal(rows('static_requests'), [['/time.gif', 4]], 'the four streams in one row, HTTP/1.0 and 1.1 alike');
   assert.equal(rows('requests'), [['/', 1]]);
-  assert.is((report.general as unknown as { valid_requests: number }).valid_requests, 4, 'every line parsed');
+  assert.is((report.general as unknown as { valid_requests: number }).valid_requests, 5, 'every line parsed');
 });
 
 test.after(() => cert?.remove());

@@ -10,7 +10,8 @@ import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/de
 import { encodePrologue, GIF, minCodeSizeFor } from '../../encoder/gif.js';
 import { faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
 import { FINITE_DELAY_CS } from '../core/limits.js';
-import { defaultFace, faceFlag, faceFlagsHelp } from './options.js';
+import { defaultFace, FACE_OPTIONS, faceFlag, faceFlagsHelp } from './options.js';
+import { didYouMean } from '../core/errors.js';
 
 /** Longest finite GIF: one day of frames (a few MB). */
 export const MAX_RENDER_SECONDS = 86400;
@@ -131,12 +132,19 @@ function parseRenderArgs(argv: string[]): RenderArgs {
     if (opt !== undefined) {
       const flag = `--${opt.name}`;
       once(flag);
-      const v = opt.bare !== null && inline === null ? opt.bare : next(flag);
+      // A flag with a bare meaning (--h12) takes the next argument when it is one of its values (--h12 0).
+      let v: string;
+      const peek = argv[i + 1];
+      if (inline !== null || opt.bare === null) v = next(flag);
+      else if (peek !== undefined && !peek.startsWith('--') && opt.set(defaultFace(), peek)) v = argv[++i]!;
+      else v = opt.bare;
       if (!opt.set(face, v)) throw new ArgError(`${flag}: use ${opt.values}, got ${JSON.stringify(v.slice(0, 80))}`);
       continue;
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
-      throw new ArgError(`${JSON.stringify(arg.slice(0, 80))}: unknown argument`);
+      const known = [...VALUE_FLAGS, '--loop', ...FACE_OPTIONS.map((o) => `--${o.name}`)].map((f) => f.slice(2));
+      const hint = name.startsWith('--') ? didYouMean(name.slice(2), known) : '';
+      throw new ArgError(`${JSON.stringify(arg.slice(0, 80))}: unknown argument${hint}`);
     }
     const flag = name as ValueFlag;
     once(flag);

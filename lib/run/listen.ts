@@ -47,9 +47,37 @@ function urlOf(server: Server, tls: boolean): string {
   return `${tls ? 'https' : 'http'}://${host}:${a.port}`;
 }
 
+/** A listener that cannot be opened; the message is one line naming the address and why. */
+export class ListenError extends Error {
+  readonly code = 'ERR_TIMEGIF_LISTEN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+function why(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'address already in use';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need root, CAP_NET_BIND_SERVICE or socket activation)';
+    case 'EADDRNOTAVAIL':
+      return 'no such address on this machine';
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return `the host name does not resolve (${err.code})`;
+    default:
+      return err.code ?? err.message;
+  }
+}
+
 function listenOn(server: Server, opts: { port?: number; host?: string; fd?: number }): Promise<void> {
+  const where = opts.fd !== undefined ? `inherited fd ${opts.fd}` : `${opts.host?.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
+    const onError = (err: Error): void => reject(new ListenError(`cannot listen on ${where}: ${why(err as NodeJS.ErrnoException)}`));
     server.once('error', onError);
     const done = (): void => {
       server.off('error', onError);
