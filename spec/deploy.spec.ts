@@ -204,6 +204,30 @@ specIf(has('systemd-socket-activate') && has('openssl') ? null : 'systemd-socket
   await socketActivated(['--workers', '2']);
 });
 
+specIf(has('promtool') ? null : 'promtool not installed (apt-get install prometheus)', 'deploy :: the alert rules pass promtool check rules and their own promtool test rules', () => {
+  const check = spawnSync('promtool', ['check', 'rules', join(DEPLOY, 'timegif.rules.yml')], { encoding: 'utf8' });
+  assert.is(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, 'SUCCESS: 8 rules found');
+  const t = spawnSync('promtool', ['test', 'rules', join(DEPLOY, 'timegif.rules.test.yml')], { encoding: 'utf8' });
+  assert.is(t.status, 0, t.stdout + t.stderr);
+  assert.match(t.stdout, 'SUCCESS');
+});
+
+test('deploy :: the alert rules name metrics /metrics exports and reject reasons the code counts', async () => {
+  const rules = readFileSync(join(DEPLOY, 'timegif.rules.yml'), 'utf8');
+  const { start } = await import('../lib/run/start.js');
+  const { parseArgs } = await import('../lib/core/config.js');
+  const inst = await start(parseArgs(['--listen', '127.0.0.1:0']).config, { manualClock: true });
+  const text = inst.app.metricsText();
+  await inst.drain();
+  const names = new Set([...rules.matchAll(/\b(timegif_[a-z_]+?)(?:_bucket)?\b/g)].map((m) => m[1]!));
+  assert.ok(names.size >= 6, [...names].join(' '));
+  for (const n of names) assert.ok(text.includes(`# TYPE ${n} `), `${n} is exported`);
+  const reasons = new Set([...rules.matchAll(/reason=~?"([^"]+)"/g)].flatMap((m) => m[1]!.split('|')));
+  const source = ['run/app.ts', 'http/tls.ts', 'guard/admission.ts'].map((f) => readFileSync(join(ROOT, 'lib', f), 'utf8')).join('\n');
+  for (const r of reasons) assert.ok(source.includes(`'${r}'`), `reject reason ${r} is counted somewhere`);
+});
+
 test('deploy :: units are plain text without tabs or trailing spaces', () => {
   for (const name of [...UNITS, 'sysctl.d/60-timegif.conf']) {
     const text = readFileSync(join(DEPLOY, name), 'utf8');

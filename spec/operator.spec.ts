@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect as tlsConnectRaw } from 'node:tls';
 import { RawClient, drainAll, startTest } from './wire.js';
 import { h2Session, makeCert, waitFor, type CertFiles } from './helpers.js';
-import { SERVER_JS } from './procs.js';
+import { ROOT, SERVER_JS } from './procs.js';
 import { commandMissing, specIf } from './tools.js';
 
 const node = (args: string[]) => spawnSync(process.execPath, [SERVER_JS, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -188,6 +188,17 @@ test('operator :: render takes --name value for every option, bare flags include
   const typo = node(['render', '--from', '2026-12-31T23:59:58Z', '--seconds', '1', '--scael', '2', '--out', out]);
   assert.is(typo.status, 2);
   assert.match(typo.stderr, '"--scael": unknown argument (did you mean --scale?)');
+});
+
+specIf(commandMissing('npm', ['--version'], 'install Node.js with npm'), 'operator :: npm install -g --prefix DIR . puts a working timegif command in DIR/bin', () => {
+  const prefix = mkdtempSync(join(tmpdir(), 'timegif-prefix-'));
+  const i = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--offline', ROOT], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(i.status, 0, i.stdout + i.stderr);
+  const v = spawnSync(join(prefix, 'bin', 'timegif'), ['--version'], { encoding: 'utf8' });
+  assert.is(v.status, 0, v.stderr);
+  assert.match(v.stdout, /^timegif \d+\.\d+\.\d+ \(Node v\d+/);
+  const h = spawnSync(join(prefix, 'bin', 'timegif'), ['check', '--help'], { encoding: 'utf8' });
+  assert.match(h.stdout, 'Usage: timegif check');
 });
 
 test('operator :: an unwritable --access-log stops the start, naming it', () => {
