@@ -471,8 +471,10 @@ export function splitMultipart(body: Buffer, boundary: string): { parts: Buffer[
 // ---- kernel socket queues ----------------------------------------------------------------------------------
 
 /** Bytes the kernel still holds to send on the server side of `port` (ss's Send-Q), and how many such sockets. */
-export function serverSendQueue(port: number): { sockets: number; bytes: number } {
-  const out = execFileSync('ss', ['-tnH', 'sport', '=', `:${port}`], { encoding: 'utf8' });
+export function serverSendQueue(port: number, host = '127.0.0.1', peer = '127.0.0.1'): { sockets: number; bytes: number } {
+  // Both ends: the server's own address and port, and the peers' address (a filter on the port alone counted other
+  // processes' sockets that happened to use the same number on another address).
+  const out = execFileSync('ss', ['-tnH', 'src', `${host}:${port}`, 'dst', peer], { encoding: 'utf8' });
   let sockets = 0, bytes = 0;
   for (const line of out.split('\n')) {
     const f = line.trim().split(/\s+/);

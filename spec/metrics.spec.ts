@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient, startTest, drainAll } from './wire.js';
+import { makeCert, type CertFiles } from './helpers.js';
+import { OPENSSL_MISSING, specIf } from './tools.js';
 
 test.after.each(drainAll);
 
@@ -65,8 +67,11 @@ test('metrics :: counters match what happened', async () => {
   for (const v of viewers) v.close();
 });
 
-test('metrics :: --redirect-https sends page requests to https, the stream is served on both', async () => {
-  const { port } = await startTest(['--redirect-https', '--hosts', 'time.example'], clock);
+let cert: CertFiles | null = null;
+specIf(OPENSSL_MISSING, 'metrics :: --redirect-https sends page requests to https, the stream is served on both', async () => {
+  cert ??= makeCert(['localhost']);
+  const tls = ['--tls-listen', '127.0.0.1:0', '--cert', cert.cert, '--key', cert.key]; // a redirect needs somewhere to go
+  const { port } = await startTest(['--redirect-https', '--hosts', 'time.example', ...tls], clock);
   const page = await RawClient.open(port);
   page.send('GET /?tz=UTC HTTP/1.1\r\nHost: time.example\r\nConnection: close\r\n\r\n');
   await page.untilClosed();
@@ -85,4 +90,5 @@ test('metrics :: --redirect-https sends page requests to https, the stream is se
   gif.close();
 });
 
+test.after(() => cert?.remove());
 test.run();

@@ -37,6 +37,15 @@ function assertStreamHeaders(h: Record<string, string>, label: string): void {
   assert.is(h['transfer-encoding'], undefined, `${label}: no chunking`);
 }
 
+// undici announces its h2 client as experimental (a process warning, once): this spec uses it on purpose, and the
+// warning would be the only noise in the test output. Every other warning still prints.
+const emitWarning = process.emitWarning.bind(process) as (...a: unknown[]) => void;
+process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+  const o = rest[0] as { code?: string } | undefined;
+  if (typeof o === 'object' && o !== null && o.code === 'UNDICI-H2') return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
 test('tls :: plain HTTP, HTTP/1.1 over TLS, h2 and undici (h1 and h2) stream the same frames', async () => {
   const { inst, httpPort, httpsPort, http, https } = await startServer([], cert);
   const t0 = nowSecond();
