@@ -47,12 +47,13 @@ function urlOf(server: Server, tls: boolean): string {
   return `${tls ? 'https' : 'http'}://${host}:${a.port}`;
 }
 
-/** A listener that cannot be opened; the message is one line naming the address and why. */
+/** A listener that cannot be opened: the message is one line naming the address and why; `code` is the system's. */
 export class ListenError extends Error {
-  readonly code = 'ERR_TIMEGIF_LISTEN';
-  constructor(message: string) {
-    super(message);
+  readonly code: string;
+  constructor(message: string, cause: NodeJS.ErrnoException) {
+    super(message, { cause });
     this.name = 'ListenError';
+    this.code = cause.code ?? 'ERR_TIMEGIF_LISTEN';
   }
 }
 
@@ -77,7 +78,7 @@ function why(err: NodeJS.ErrnoException): string {
 function listenOn(server: Server, opts: { port?: number; host?: string; fd?: number }): Promise<void> {
   const where = opts.fd !== undefined ? `inherited fd ${opts.fd}` : `${opts.host?.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(new ListenError(`cannot listen on ${where}: ${why(err as NodeJS.ErrnoException)}`));
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(`cannot listen on ${where}: ${why(err)}`, err));
     server.once('error', onError);
     const done = (): void => {
       server.off('error', onError);
