@@ -31,7 +31,7 @@ export const OPTIONS = {
   'max-connections': { kind: 'int', arg: 'N', min: 1, max: 10_000_000, help: 'open connections at most, per worker (default: open-files limit minus a reserve)' },
   'max-streams-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: `open streams per IPv4 address or IPv6 /64, per worker (default ${DEFAULT_MAX_STREAMS_PER_IP})` },
   'conn-rate-per-ip': { kind: 'int', arg: 'N', min: 1, max: 1_000_000, help: `new connections per second per address, token bucket (default ${DEFAULT_CONN_RATE_PER_IP}, burst ${CONN_BURST_FACTOR}x)` },
-  'memory-limit-mb': { kind: 'int', arg: 'MB', min: 16, max: 1_048_576, help: 'refuse new viewers when RSS is above this, per worker (default: 75% of the memory bound, shared by the workers)' },
+  'memory-limit-mb': { kind: 'int', arg: 'MB', min: 16, max: 1_048_576, help: 'refuse new viewers when the memory held (the idle process plus open connections at their measured cost; RSS past 1.5x as a last resort) is above this, per worker (default: 75% of the memory bound, shared by the workers)' },
   'blocklist': { kind: 'list', arg: 'FILE', help: 'CIDR ranges to drop at accept, one per line (repeatable)' },
   'allowlist': { kind: 'list', arg: 'FILE', help: 'CIDR ranges never blocked or rate-limited (repeatable)' },
   'proxy-protocol-from': { kind: 'list', arg: 'CIDR[,CIDR...]', help: 'accept PROXY protocol v1/v2 from these peers only' },
