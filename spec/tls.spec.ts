@@ -11,6 +11,7 @@ import { Agent, request } from 'undici';
 import { parseArgs } from '../lib/core/config.js';
 import { ConfigError } from '../lib/core/errors.js';
 import { TRANSPORT } from '../lib/stream/viewer.js';
+import { run } from './procs.js';
 import {
   GifStreamSplitter, h1Stream, h2Session, h2Stream, makeCert, nowSecond, secondsShown, startServer, tlsConnect,
   tlsHandshake, waitFor, waitIdle, type StreamClient,
@@ -139,24 +140,58 @@ test('tls :: an unknown SNI name is refused in the handshake, a known one is ser
   }
 });
 
-test('tls :: --require-sni refuses a handshake without a server name', async () => {
+test('tls :: --require-sni refuses a hello without a server name before any certificate, with or without ALPN, counted once each', async () => {
   const { inst, httpsPort } = await startServer(['--hosts', 'time.example', '--require-sni'], cert);
   try {
-    // Node sends no SNI for an IP address as servername.
-    const s = tlsConnect(httpsPort, '', ['http/1.1']);
-    const closed = await new Promise<boolean>((resolve) => {
-      s.on('error', () => undefined);
-      s.on('close', () => resolve(true));
-    });
-    assert.ok(closed);
-    assert.is(inst.app.metrics.rejects.get('no-sni'), 1, 'counted as no-sni');
+    // Node sends no SNI for an empty servername; an empty ALPN list sends no ALPN extension at all.
+    for (const [k, alpn] of [[1, ['http/1.1']], [2, ['h2', 'http/1.1']], [3, []]] as const) {
+      const s = tlsConnect(httpsPort, '', [...alpn]);
+      let handshake = false;
+      s.on('secureConnect', () => (handshake = true));
+      await new Promise<void>((resolve) => {
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+      });
+      assert.not.ok(handshake, `ALPN ${JSON.stringify(alpn)}: no handshake completed`);
+      assert.is(s.getPeerCertificate()?.subject, undefined, `ALPN ${JSON.stringify(alpn)}: no certificate reached the client`);
+      assert.is(inst.app.metrics.rejects.get('no-sni'), k, `ALPN ${JSON.stringify(alpn)}: counted as no-sni`);
+    }
+    assert.is(inst.app.metrics.rejects.get('tls-handshake') ?? 0, 0, 'and not a second time as a failed handshake');
+    // An unknown name: counted once, as unknown-sni; a known one is served.
+    await tlsHandshake(httpsPort, 'evil.example').then((x) => x.destroy(), () => undefined);
+    assert.is(inst.app.metrics.rejects.get('unknown-sni'), 1);
+    assert.is(inst.app.metrics.rejects.get('tls-handshake') ?? 0, 0, 'unknown-sni is not counted twice');
+    const ok = await tlsHandshake(httpsPort, 'time.example', ['http/1.1']);
+    assert.match(String(ok.getPeerCertificate().subject?.CN), 'localhost');
+    ok.destroy();
     await waitIdle(inst);
   } finally {
     await inst.drain();
   }
 });
 
-// ALPN is chosen natively by OpenSSL, or by our callback when --require-sni must see the hello: the same answers.
+test('tls :: --require-sni: openssl s_client -noservername gets no certificate', async () => {
+  const { inst, httpsPort } = await startServer(['--hosts', 'time.example', '--require-sni'], cert);
+  try {
+    // s_client as a child process (the server runs in this one: a synchronous spawn would stop it answering).
+    const sClient = async (args: string[]): Promise<string> => {
+      const p = run('openssl', ['s_client', '-connect', `127.0.0.1:${httpsPort}`, ...args]);
+      await p.exited;
+      return p.out();
+    };
+    for (const extra of [[], ['-alpn', 'http/1.1']]) {
+      const out = await sClient(['-noservername', ...extra]);
+      assert.match(out, 'no peer certificate available', `s_client ${extra.join(' ')}: ${out.slice(0, 300)}`);
+      assert.not.match(out, 'BEGIN CERTIFICATE');
+    }
+    assert.match(await sClient(['-servername', 'time.example']), 'BEGIN CERTIFICATE', 'a named hello gets it');
+    await waitIdle(inst);
+  } finally {
+    await inst.drain();
+  }
+});
+
+// ALPN is chosen natively by OpenSSL, with --require-sni (its context switched in the SNI callback) too.
 for (const [label, flags] of [['native', []], ['with --require-sni', ['--hosts', 'localhost', '--require-sni']]] as const) {
   test(`tls :: ALPN ${label}: h2 preferred, http/1.1 alone, no match is a no_application_protocol alert`, async () => {
     const { inst, httpsPort } = await startServer([...flags], cert);

@@ -19,6 +19,17 @@ const ALPN_WIRE = Buffer.concat(ALPN.map((a) => Buffer.concat([Buffer.of(a.lengt
 
 type TlsSocketOptions = NonNullable<ConstructorParameters<typeof TLSSocket>[1]>;
 
+/** The TLS settings every context shares: TLS 1.2 at least, no renegotiation (TLS 1.3 has none, browsers never ask). */
+const CONTEXT_OPTIONS = { minVersion: 'TLSv1.2', honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION } as const;
+
+/**
+ * A context with no certificate at all, for --require-sni: a handshake starts on it and gets the real one only from
+ * the SNI callback, for an accepted name. A ClientHello without a name never reaches that callback, so OpenSSL has
+ * nothing to send and fails the handshake before any certificate leaves, whatever else the hello carries (with or
+ * without ALPN: an ALPN callback is not called for a hello without ALPN).
+ */
+const NO_CERTIFICATE = createSecureContext(CONTEXT_OPTIONS);
+
 /** Read and check a certificate/key pair; throws ConfigError naming the file. */
 export function loadSecureContext(certFile: string, keyFile: string): SecureContext {
   let cert: Buffer;
@@ -34,8 +45,7 @@ export function loadSecureContext(certFile: string, keyFile: string): SecureCont
     throw new ConfigError(`--key ${keyFile}: ${(err as Error).message}`);
   }
   try {
-    // No renegotiation at all (TLS 1.2; 1.3 has none, browsers never ask): a renegotiation costs a handshake.
-    return createSecureContext({ cert, key, minVersion: 'TLSv1.2', honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION });
+    return createSecureContext({ cert, key, ...CONTEXT_OPTIONS });
   } catch (err) {
     throw new ConfigError(`--cert ${certFile} / --key ${keyFile}: ${(err as Error).message}`);
   }
@@ -70,15 +80,16 @@ export class TlsTerminator {
   }
 
   private socketOptions(): TlsSocketOptions {
-    // The callbacks only where a policy needs them: each is a call into JS in the middle of every handshake (the SNI
-    // one also a pause of it). Without --hosts any name is served; without --require-sni OpenSSL picks ALPN natively,
-    // with the same preference and the same no_application_protocol alert when nothing matches.
+    // The SNI callback only where a policy needs it: it is a call into JS and a pause in the middle of every
+    // handshake. Without --hosts any name is served. OpenSSL picks ALPN natively (h2 first; a no_application_protocol
+    // alert when nothing matches). With --require-sni the handshake starts on a context without a certificate, and
+    // only the SNI callback hands out the real one (NO_CERTIFICATE).
     const p = this.policy;
     const checkNames = p.hosts.size > 0;
     return {
       isServer: true,
-      secureContext: this.ctx,
-      ...(checkNames && p.requireSni ? { ALPNCallback: this.alpn } : { ALPNProtocols: ALPN_WIRE }),
+      secureContext: checkNames && p.requireSni ? NO_CERTIFICATE : this.ctx,
+      ALPNProtocols: ALPN_WIRE,
       ...(checkNames ? { SNICallback: this.sni } : {}),
       requestCert: false,
     } as TlsSocketOptions;
@@ -94,19 +105,11 @@ export class TlsTerminator {
     cb(null, this.ctx);
   };
 
-  /**
-   * ALPN, chosen while the ClientHello is read: h2 if offered, else http/1.1. It also sees whether the hello named a
-   * server, which the SNI callback never hears of when it did not: with --require-sni a nameless hello is refused
-   * here, before the key exchange (no_application_protocol alert).
-   */
-  private readonly alpn = ({ servername, protocols }: { servername?: string; protocols: string[] }): string | undefined => {
-    const p = this.policy;
-    if (p.requireSni && p.hosts.size > 0 && !servername) {
-      this.onReject('no-sni');
-      return undefined;
-    }
-    return ALPN.find((a) => protocols.includes(a));
-  };
+  /** Whether the SNI callback refused this socket's name (and counted it). */
+  private refusedName(s: TLSSocket): boolean {
+    const name = s.servername;
+    return typeof name === 'string' && name !== '' && this.policy.hosts.size > 0 && !this.policy.hosts.has(name.toLowerCase());
+  }
 
   /**
    * Start the handshake on an admitted raw socket. `secure` runs once it completes with the negotiated ALPN
@@ -126,6 +129,7 @@ export class TlsTerminator {
       // connection would wait for a deadline instead of closing.
       (s as unknown as { _releaseControl?: () => boolean })._releaseControl?.();
       if (p.requireSni && p.hosts.size > 0 && !s.servername) {
+        // Cannot happen (no certificate without a name): kept so that a change to the contexts cannot let one through.
         this.onReject('no-sni');
         s.destroy();
         return;
@@ -133,8 +137,12 @@ export class TlsTerminator {
       secure(s, s.alpnProtocol ?? false);
     });
     s.on('error', () => {
-      if (!done) this.onReject('tls-handshake');
-      else this.onReject('tls-error');
+      // Each refusal counted once, by its cause: an unknown name was counted by the SNI callback; a nameless hello
+      // under --require-sni fails for want of a certificate; anything else is a failed handshake or a later error.
+      if (done) this.onReject('tls-error');
+      else if (this.refusedName(s)) {
+        // counted as unknown-sni already
+      } else this.onReject(p.requireSni && p.hosts.size > 0 && !s.servername ? 'no-sni' : 'tls-handshake');
       s.destroy(); // any TLS error ends the connection
     });
     s.once('close', () => {
