@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnectRaw } from 'node:tls';
@@ -137,6 +137,10 @@ test('operator :: check creates no file: the access log is checked, not opened',
 specIf(process.getuid?.() === 0 ? commandMissing('runuser', ['--version'], 'apt-get install util-linux') : 'not root: check --user needs root', 'operator :: check --user NAME sees the files as that user does', () => {
   const dir = mkdtempSync(join(tmpdir(), 'timegif-user-'));
   chmodSync(dir, 0o755);
+  // The program itself where that user can read it (the checkout may sit in a directory only root may enter).
+  for (const sub of ['dist/server.js', 'dist/lib', 'dist/encoder', 'package.json']) cpSync(join(ROOT, sub), join(dir, 'app', sub), { recursive: true });
+  for (const d of ['app', 'app/dist']) chmodSync(join(dir, d), 0o755);
+  const node = (args: string[]) => spawnSync(process.execPath, [join(dir, 'app', 'dist', 'server.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
   const list = join(dir, 'blocklist.txt');
   writeFileSync(list, '192.0.2.0/24\n');
   chmodSync(list, 0o600); // root's only
