@@ -1,6 +1,7 @@
 // `/time.gif?seconds=N`: a complete GIF from the request's second with real 1 s delays and a Content-Length, for
-// image proxies and e-mail; one encoding per (face, second, N) shared by every request of that second, a bounded
-// encoding budget per second, bad values answered 400 naming the parameter; over HTTP/1 and HTTP/2.
+// image proxies and e-mail; assembled from each face's encoded seconds (any length from any second, byte for byte
+// what render writes), shared per (face, second, N), a bounded encoding and assembly budget per second, bounded
+// faces and bytes held, headers no cache keeps, bad values answered 400 naming the parameter; over HTTP/1 and HTTP/2.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +10,8 @@ import { cliDecoders, decodeGifuct, firstDifference, rgbaToRgb } from './decoder
 import { faceRgba, h2Session, makeCert, secondsShown, type CertFiles } from './helpers.js';
 import { OPENSSL_MISSING, specIf, toolPresent } from './tools.js';
 import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
-import { FINITE_FRAMES_PER_SECOND } from '../lib/core/limits.js';
+import { FINITE_PIXELS_PER_SECOND } from '../lib/core/limits.js';
+import { FiniteGifs } from '../lib/stream/finite.js';
 import { renderFiniteGif } from '../lib/face/render.js';
 
 let now = 1_796_160_000_250;
@@ -57,22 +59,69 @@ test('finite :: bad values of seconds are 400 naming the parameter', async () =>
   await drainAll();
 });
 
-test('finite :: one encoding per (face, second, N), shared; past the per-second budget 503; a new second starts afresh', async () => {
+test('finite :: thirty lengths in the same second all 200, each every frame and byte for byte what render writes', async () => {
+  const { inst, port } = await startTest([], clock);
+  for (let n = 3600; n > 3570; n--) {
+    const r = await get(port, `/time.gif?seconds=${n}`);
+    assert.is(r.status, 200, `seconds=${n}`);
+    assert.ok(Buffer.from(renderFiniteGif(second(), n, DEFAULT_FACE)).equals(r.body), `seconds=${n}: render's bytes`);
+    if (n % 10 === 0) assert.is(decodeGifuct(r.body).frames.length, n, `seconds=${n}: every frame`);
+  }
+  assert.is(inst.app.metrics.rejects.get('finite-budget') ?? 0, 0);
+  await drainAll();
+});
+
+test('finite :: shared per (face, second, N); a new face past the per-second encoding budget is 503; the next second serves it', async () => {
   const { inst, port } = await startTest([], clock);
   const a = await get(port, '/time.gif?seconds=3600');
   const b = await get(port, '/time.gif?seconds=3600');
   assert.is(a.status, 200);
   assert.ok(a.body.equals(b.body), 'the same bytes');
-  assert.is(inst.app.metrics.rejects.get('finite-budget') ?? 0, 0, 'the second request cost no encoding');
-  const over = await get(port, '/time.gif?seconds=2');
-  assert.is(over.status, 503, `a further ${2} frames pass the budget of ${FINITE_FRAMES_PER_SECOND}`);
+  // A second face's first hour is as many pixels again: past this second's budget.
+  const over = await get(port, '/time.gif?seconds=3600&tz=Asia/Tokyo');
+  assert.is(over.status, 503, `a second new hour in one second passes ${FINITE_PIXELS_PER_SECOND} pixels`);
   assert.match(over.head, 'Retry-After: ');
   assert.is(inst.app.metrics.rejects.get('finite-budget'), 1);
+  const held = await get(port, '/time.gif?seconds=120');
+  assert.is(held.status, 200, 'a length the default face already holds costs no encoding');
   now += 1000;
+  const tokyo = await get(port, '/time.gif?seconds=3600&tz=Asia/Tokyo');
+  assert.is(tokyo.status, 200, 'the next second has its own budget');
   const next = await get(port, '/time.gif?seconds=2');
-  assert.is(next.status, 200, 'the next second has its own budget');
-  assert.equal(secondsShown(next.body, second() - 1, second() + 3), [second(), second() + 1]);
+  assert.is(next.status, 200);
+  assert.equal(secondsShown(next.body, second() - 1, second() + 3), [second(), second() + 1], 'the first frame is the request second');
   await drainAll();
+});
+
+test('finite :: caches and mail proxies are told not to keep it: no-store, an Expires in the past, Pragma', async () => {
+  const { port } = await startTest([], clock);
+  const r = await get(port, '/time.gif?seconds=10');
+  assert.match(r.head, 'Cache-Control: no-cache, no-store, no-transform\r\n');
+  assert.match(r.head, 'Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n');
+  assert.match(r.head, 'Pragma: no-cache\r\n');
+  await drainAll();
+});
+
+test('finite :: FiniteGifs: a held hour costs one new second a second; faces and bytes held stay bounded under a flood of faces and lengths', () => {
+  let t = 1_796_160_000;
+  const budget = { pixelsPerSecond: 1e12, bytesPerSecond: 1e12, maxFaces: 4 };
+  const gifs = new FiniteGifs(budget);
+  const face = (i: number) => ({ ...DEFAULT_FACE, tz: ['UTC', 'Asia/Tokyo', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Sydney'][i % 6]!, scale: 1 + (i % 3) });
+  for (let i = 0; i < 60; i++) {
+    if (i % 6 === 0) t++;
+    assert.ok(gifs.get(face(i), 3600 - i, t * 1000) !== null);
+    assert.ok(gifs.held.faces <= 4, `faces held ${gifs.held.faces}`);
+  }
+  // An hour of deltas per face at most: well under 1 MB each at these scales.
+  assert.ok(gifs.held.bytes < 4 * 1024 * 1024, `bytes held ${gifs.held.bytes}`);
+  // The pixel budget counts only what is encoded: the default face's hour is held, the next second adds one delta
+  // and a keyframe, so a budget of three frames still serves it.
+  const small = new FiniteGifs({ pixelsPerSecond: 3 * 8415, bytesPerSecond: 1e12, maxFaces: 4 });
+  const big = new FiniteGifs({ pixelsPerSecond: 1e12, bytesPerSecond: 1e12, maxFaces: 4 });
+  assert.ok(big.get(DEFAULT_FACE, 3600, t * 1000) !== null);
+  assert.is(small.get(DEFAULT_FACE, 3600, t * 1000), null, 'an hour of new frames is past three frames');
+  assert.ok(big.get(DEFAULT_FACE, 3600, (t + 1) * 1000) !== null);
+  assert.ok(Buffer.from(renderFiniteGif(t + 1, 3600, DEFAULT_FACE)).equals(big.get(DEFAULT_FACE, 3600, (t + 1) * 1000)!.body), 'the next second, render\'s bytes');
 });
 
 test('finite :: scale=N on the URL gives render’s pixels at that scale; bad scales are 400', async () => {

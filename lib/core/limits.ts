@@ -81,10 +81,16 @@ export const MAX_FINITE_SECONDS = 3600;
  */
 export const WEBKIT_ANIMATED_MIN_PIXELS = 25_600;
 /**
- * Frames of finite GIFs encoded per second at most, all requests together: one hour-long GIF a second (≈ 10% of
- * a core). Requests sharing a (face, second, N) share one encoding; past the budget a new one gets 503.
+ * Finite GIFs are assembled from each face's encoded seconds (stream/ring.ts): what a second of requests may cost,
+ * all together. Pixels encoded: a little over an hour of the default face (255 x 33, 30.3 M pixels) a second, ≈ 0.3 s
+ * of a core, spent only
+ * on a face's first hour or seconds further ahead than asked before; bytes assembled: concatenations of held bytes
+ * (memcpy speed) that are also kept for the rest of the second. Past either, a new (face, N) gets 503 + Retry-After.
  */
-export const FINITE_FRAMES_PER_SECOND = 3600;
+export const FINITE_PIXELS_PER_SECOND = 32_000_000;
+export const FINITE_BYTES_PER_SECOND = 32 * 1024 * 1024;
+/** Faces whose encoded seconds are kept for finite GIFs (at most an hour of deltas each: ≈ 0.2-0.6 MB). */
+export const FINITE_MAX_FACES = 64;
 
 /** (option) Viewers across all channels. Each costs a file descriptor and ~5 KB. */
 export const DEFAULT_MAX_VIEWERS = 50_000;

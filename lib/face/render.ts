@@ -6,10 +6,8 @@
 //   timegif render --from ISO-8601 --seconds N [--tz ZONE] [--h12] [--scale N] [--theme dark|light] [--loop[=N]] --out FILE|-
 
 import { writeFile } from 'node:fs/promises';
-import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
-import { encodePrologue, GIF, minCodeSizeFor } from '../../encoder/gif.js';
-import { faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
-import { FINITE_DELAY_CS } from '../core/limits.js';
+import type { FaceOptions } from './face.js';
+import { FaceRing } from './ring.js';
 import { defaultFace, FACE_OPTIONS, faceFlag, faceFlagsHelp } from './options.js';
 import { didYouMean } from '../core/errors.js';
 
@@ -26,36 +24,8 @@ export function renderFiniteGif(fromUnixSeconds: number, seconds: number, o: Fac
   }
   const from = Math.floor(fromUnixSeconds);
   if (!Number.isFinite(from)) throw new RangeError(`render: not an instant: ${fromUnixSeconds}`);
-  const { width, height } = faceSize(o);
-  const palette = paletteFor(o);
-  const d: DeltaOptions = {
-    width,
-    height,
-    minCodeSize: minCodeSizeFor(palette.length / 3),
-    transparentIndex: TRANSPARENT_INDEX,
-    delayCs: FINITE_DELAY_CS,
-  };
-  let prev: Uint8Array = renderFace(from, o);
-  let cur: Uint8Array = new Uint8Array(prev.length);
-  const prologue = encodePrologue(loop === undefined ? { width, height, palette } : { width, height, palette, loop });
-  const parts: Uint8Array[] = [prologue, encodeKeyframe(prev, d)];
-  for (let i = 1; i < seconds; i++) {
-    renderFace(from + i, o, cur);
-    parts.push(encodeDelta(prev, cur, d));
-    const t = prev;
-    prev = cur;
-    cur = t;
-  }
-  let total = 1;
-  for (const p of parts) total += p.length;
-  const gif = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    gif.set(p, at);
-    at += p.length;
-  }
-  gif[at] = GIF.TRAILER;
-  return gif;
+  // The same assembly as the server's ?seconds=N, from a ring of its own: byte for byte what the URL gets.
+  return new FaceRing(o).finite(from, seconds, loop);
 }
 
 // ---- the command ------------------------------------------------------------------------------------------

@@ -78,8 +78,15 @@ function bodies(): Record<CannedName, Body> {
 export type FaultName = 'bad-request' | 'too-large' | 'uri-too-long' | 'bad-version' | 'timeout';
 const FAULTS: Record<FaultName, number> = { 'bad-request': 400, 'too-large': 431, 'uri-too-long': 414, 'bad-version': 505, 'timeout': 408 };
 
-/** Extra headers of a finite GIF (`?seconds=N`): like the stream's, cached by nobody (it starts at "now"). */
-export const FINITE_HEADERS: [string, string][] = [['Cache-Control', 'no-cache, no-store, no-transform']];
+/**
+ * Extra headers of a finite GIF (`?seconds=N`): cached by nobody, since it starts at "now": no-store for caches and
+ * mail proxies that honour it, an Expires in the past and Pragma for the HTTP/1.0 ones that only read those.
+ */
+export const FINITE_HEADERS: [string, string][] = [
+  ['Cache-Control', 'no-cache, no-store, no-transform'],
+  ['Expires', 'Thu, 01 Jan 1970 00:00:00 GMT'],
+  ['Pragma', 'no-cache'],
+];
 
 /** Headers of a stream answer by mode; both vary with the User-Agent (it picks the mode). */
 const STREAM_HEADERS: Record<StreamMode, [string, string][]> = {

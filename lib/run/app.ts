@@ -27,7 +27,7 @@ import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
 import {
-  FINITE_FRAMES_PER_SECOND, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from '../core/limits.js';
 import { FiniteGifs, type FiniteGif } from '../stream/finite.js';
@@ -114,8 +114,8 @@ export class App {
   /** Distinct channels each address watches, by channel key, with its viewer count there (zone slots). */
   private readonly peerChannels = new Map<string, Map<string, number>>();
   draining = false;
-  /** Finite GIFs of the current second and their encoding budget. */
-  private readonly finites = new FiniteGifs(FINITE_FRAMES_PER_SECOND);
+  /** Finite GIFs: each face's encoded seconds, this second's assembled GIFs and their budget. */
+  private readonly finites = new FiniteGifs();
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
   private readonly stats = newFanoutStats();

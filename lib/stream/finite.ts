@@ -1,9 +1,13 @@
-// Finite GIFs (`?seconds=N`): one encoding per (face, second, N), shared by every request for it in that second,
-// and at most a budget of frames encoded per second, so a flood of distinct requests costs a bounded share of a
-// core (limits.ts FINITE_FRAMES_PER_SECOND). The cache holds only the current second's GIFs.
+// Finite GIFs (`?seconds=N`): assembled from each face's encoded seconds (face/ring.ts), shared by every request of that
+// face whatever its length; the bytes of a (face, second, N) are kept for the rest of that second, so the same
+// request again costs nothing but the write. What a flood of distinct requests can cost is bounded per second:
+// pixels encoded (a new face, or seconds further ahead than anyone asked before) and bytes assembled (limits.ts
+// FINITE_PIXELS_PER_SECOND, FINITE_BYTES_PER_SECOND); past either, null (the caller answers 503 + Retry-After).
+// Faces are bounded too (FINITE_MAX_FACES, the least recently asked dropped first).
 
 import { faceKey, type FaceOptions } from '../face/face.js';
-import { renderFiniteGif } from '../face/render.js';
+import { FINITE_BYTES_PER_SECOND, FINITE_MAX_FACES, FINITE_PIXELS_PER_SECOND } from '../core/limits.js';
+import { FaceRing } from '../face/ring.js';
 
 /** One finite GIF of a (face, second, N), shared by every request for it in that second. */
 export interface FiniteGif {
@@ -12,14 +16,32 @@ export interface FiniteGif {
   heads: (Buffer | null)[];
 }
 
+export interface FiniteBudget {
+  pixelsPerSecond: number;
+  bytesPerSecond: number;
+  maxFaces: number;
+}
+
+const DEFAULT_BUDGET: FiniteBudget = { pixelsPerSecond: FINITE_PIXELS_PER_SECOND, bytesPerSecond: FINITE_BYTES_PER_SECOND, maxFaces: FINITE_MAX_FACES };
+
 export class FiniteGifs {
   private second = -1;
-  private frames = 0;
+  private pixels = 0;
+  private bytes = 0;
   private readonly ofSecond = new Map<string, FiniteGif>();
-  private readonly budgetFrames: number;
+  /** Rings by face key, least recently asked first (Map order). */
+  private readonly rings = new Map<string, FaceRing>();
+  private readonly budget: FiniteBudget;
 
-  constructor(budgetFrames: number) {
-    this.budgetFrames = budgetFrames;
+  constructor(budget: Partial<FiniteBudget> = {}) {
+    this.budget = { ...DEFAULT_BUDGET, ...budget };
+  }
+
+  /** Faces held and the image bytes they hold (for /metrics and the README's memory figures). */
+  get held(): { faces: number; bytes: number } {
+    let bytes = 0;
+    for (const r of this.rings.values()) bytes += r.bytes;
+    return { faces: this.rings.size, bytes };
   }
 
   /** The GIF of `seconds` frames from the second of `nowMs`, or null when this second's budget is spent. */
@@ -27,17 +49,29 @@ export class FiniteGifs {
     const second = Math.floor(nowMs / 1000);
     if (second !== this.second) {
       this.second = second;
-      this.frames = 0;
+      this.pixels = 0;
+      this.bytes = 0;
       this.ofSecond.clear();
+      for (const r of this.rings.values()) r.forget(second);
     }
-    const key = `${faceKey(face)}/${seconds}`;
-    let f = this.ofSecond.get(key);
+    const fk = faceKey(face);
+    const key = `${fk}/${seconds}`;
+    const f = this.ofSecond.get(key);
     if (f !== undefined) return f;
-    if (this.frames + seconds > this.budgetFrames) return null;
-    this.frames += seconds;
-    const gif = renderFiniteGif(second, seconds, face);
-    f = { body: Buffer.from(gif.buffer, gif.byteOffset, gif.byteLength), heads: [null, null] };
-    this.ofSecond.set(key, f);
-    return f;
+    let ring = this.rings.get(fk);
+    if (ring === undefined) {
+      if (this.rings.size >= this.budget.maxFaces) this.rings.delete(this.rings.keys().next().value!);
+      ring = new FaceRing(face);
+    } else this.rings.delete(fk); // re-inserted below: most recently asked last
+    this.rings.set(fk, ring);
+    const pixels = ring.cost(second, seconds);
+    if (pixels > 0 && this.pixels + pixels > this.budget.pixelsPerSecond) return null;
+    if (this.bytes >= this.budget.bytesPerSecond) return null;
+    this.pixels += pixels;
+    const body = ring.finite(second, seconds);
+    this.bytes += body.length;
+    const gif = { body, heads: [null, null] };
+    this.ofSecond.set(key, gif);
+    return gif;
   }
 }

@@ -1,0 +1,138 @@
+// A face's encoded seconds, shared by every finite GIF of that face: a finite GIF (`?seconds=N`, the render
+// command) is assembled from them, never encoded per request.
+//
+// A second's picture depends on (face, second) only, so its delta from the second before (the changed rectangle:
+// image descriptor + LZW data) is encoded once and kept while it can still be asked for: from the current second
+// up to MAX_FINITE_SECONDS ahead. The delay is not part of those bytes: a frame is [graphic control extension] +
+// image, and the extension, the only place that names the delay and the transparent index, is one of four shared
+// constants (a stream's delay 0, a finite GIF's 1 s; with or without the transparent index). So the same image bytes
+// serve the stream's short delay and the finite GIF's real second, and a finite GIF of any length from any second is
+// a concatenation: prologue, extension + keyframe(t0), extension + delta(t0+1) … delta(t0+N-1), trailer.
+//
+// The seconds are encoded in order (each delta needs the picture before it) and only as far ahead as a request has
+// asked; the ring forgets seconds that have passed. Memory per face: the deltas of at most an hour (≈ 55 B each at
+// the default scale, ≈ 150 B at scale 8) and one record per second.
+
+import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
+import { DISPOSAL, encodePrologue, GIF, minCodeSizeFor, writeGraphicControlExt } from '../../encoder/gif.js';
+import { ByteWriter } from '../../encoder/bytes.js';
+import { faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
+import { FINITE_DELAY_CS } from '../core/limits.js';
+
+/** One second's shared image bytes (image descriptor + LZW data) and whether they use the transparent index. */
+interface SecondImage {
+  readonly image: Buffer;
+  readonly transparent: boolean;
+}
+
+const asBuffer = (u8: Uint8Array): Buffer => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+const TRAILER = Buffer.of(GIF.TRAILER);
+/** The graphic control extension's size: introducer, label, block size, packed, delay (2), index, terminator. */
+const GCE_BYTES = 8;
+
+function gce(delayCs: number, transparentIndex?: number): Buffer {
+  const w = new ByteWriter(GCE_BYTES);
+  writeGraphicControlExt(w, delayCs, DISPOSAL.KEEP, transparentIndex);
+  return asBuffer(w.toUint8Array());
+}
+/** A finite GIF's frame heads: one second, kept (disposal 1), with or without the transparent index. */
+const FINITE_OPAQUE = gce(FINITE_DELAY_CS);
+const FINITE_TRANSPARENT = gce(FINITE_DELAY_CS, TRANSPARENT_INDEX);
+
+/** Split an encoded frame (delay 0: an extension only where it names the transparent index) into its parts. */
+function split(frame: Uint8Array): SecondImage {
+  const f = asBuffer(frame);
+  if (f[0] === GIF.EXTENSION_INTRODUCER) return { image: f.subarray(GCE_BYTES), transparent: (f[3]! & GIF.TRANSPARENT_FLAG) !== 0 };
+  return { image: f, transparent: false };
+}
+
+export class FaceRing {
+  readonly face: FaceOptions;
+  private readonly opts: DeltaOptions;
+  private readonly palette: Uint8Array;
+  private readonly prologues = new Map<number | undefined, Buffer>();
+  /** Deltas of seconds [first, first + images.length): images[i] is the delta from first + i - 1 to first + i. */
+  private first = 0;
+  private images: SecondImage[] = [];
+  /** The picture of the last second held (first + images.length - 1), to encode the next delta from. */
+  private last: Uint8Array | null = null;
+  private key: { second: number; image: Buffer } | null = null;
+  /** Bytes of image data held (for the memory figures and the bound). */
+  bytes = 0;
+
+  constructor(face: FaceOptions) {
+    this.face = face;
+    const { width, height } = faceSize(face);
+    this.palette = paletteFor(face);
+    this.opts = { width, height, minCodeSize: minCodeSizeFor(this.palette.length / 3), transparentIndex: TRANSPARENT_INDEX, delayCs: 0 };
+  }
+
+  /** Pixels the encoder must go through for finite(from, seconds): the deltas not held yet and the keyframe. */
+  cost(from: number, seconds: number): number {
+    const next = from + 1;
+    const usable = this.last !== null && next >= this.first && next <= this.first + this.images.length;
+    const held = usable ? this.first + this.images.length : next; // first second not held
+    const frames = Math.max(0, from + seconds - held) + (this.key?.second === from ? 0 : 1);
+    return frames * this.opts.width * this.opts.height;
+  }
+
+  /** Drop the seconds before `second` (they can no longer start or be part of a finite GIF). */
+  forget(second: number): void {
+    if (this.last === null || second <= this.first) return;
+    const drop = Math.min(second - this.first, this.images.length);
+    for (let i = 0; i < drop; i++) this.bytes -= this.images[i]!.image.length;
+    this.images = this.images.slice(drop);
+    this.first += drop;
+    if (this.images.length === 0) this.last = null;
+  }
+
+  /** Encode the deltas up to `second` (inclusive), from `from` on when nothing usable is held. */
+  private fill(from: number, second: number): void {
+    if (this.last === null || from < this.first || from > this.first + this.images.length) {
+      // nothing held that leads up to `from`: start over there
+      this.images = [];
+      this.bytes = 0;
+      this.first = from;
+      this.last = renderFace(from - 1, this.face);
+    }
+    let prev = this.last;
+    for (let t = this.first + this.images.length; t <= second; t++) {
+      const cur = renderFace(t, this.face);
+      const s = split(encodeDelta(prev, cur, this.opts));
+      this.images.push(s);
+      this.bytes += s.image.length;
+      prev = cur;
+    }
+    this.last = prev;
+  }
+
+  private keyframe(second: number): Buffer {
+    if (this.key?.second !== second) this.key = { second, image: asBuffer(encodeKeyframe(renderFace(second, this.face), this.opts)) };
+    return this.key.image;
+  }
+
+  private prologue(loop: number | undefined): Buffer {
+    let p = this.prologues.get(loop);
+    if (p === undefined) {
+      const { width, height } = this.opts;
+      p = asBuffer(encodePrologue(loop === undefined ? { width, height, palette: this.palette } : { width, height, palette: this.palette, loop }));
+      if (this.prologues.size < 4) this.prologues.set(loop, p);
+    }
+    return p;
+  }
+
+  /**
+   * The finite GIF of `seconds` frames from `from`: each frame 1 s, disposal 1, the first a keyframe; no loop
+   * extension unless `loop` is given. Encodes only the seconds not held yet.
+   */
+  finite(from: number, seconds: number, loop?: number): Buffer {
+    if (seconds > 1) this.fill(from + 1, from + seconds - 1);
+    const parts: Buffer[] = [this.prologue(loop), FINITE_OPAQUE, this.keyframe(from)];
+    for (let t = from + 1; t < from + seconds; t++) {
+      const s = this.images[t - this.first]!;
+      parts.push(s.transparent ? FINITE_TRANSPARENT : FINITE_OPAQUE, s.image);
+    }
+    parts.push(TRAILER);
+    return Buffer.concat(parts);
+  }
+}
