@@ -14,7 +14,8 @@
  * that ends mid-response as `partial`. Blocked peers (dropped at accept) therefore show up as dropped with
  * bytes_in 0.
  *
- *   flood [--mode keepalive|close] [--conns N] [--seconds S] [--src CIDR] [--host NAME] HOST:PORT
+ *   flood [--mode keepalive|close] [--conns N] [--seconds S] [--src CIDR] [--host NAME] [--path TARGET] HOST:PORT
+ * --path replaces the announce with `GET TARGET` (with the same Host and headers): any request, for other benches.
  * stdout, at every wall-clock second boundary (cumulative counts), then the status codes seen:
  *   sec SEC responses R connects C dropped D partial P errors E bytes_in B open O
  *   status CODE COUNT
@@ -198,13 +199,13 @@ static long long now_ns(clockid_t id) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: flood [--mode keepalive|close] [--conns N] [--seconds S] [--src CIDR] [--host NAME] HOST:PORT\n");
+  fprintf(stderr, "usage: flood [--mode keepalive|close] [--conns N] [--seconds S] [--src CIDR] [--host NAME] [--path TARGET] HOST:PORT\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int conns = 100, seconds = 10;
-  const char *src = "127.2.0.0/16", *host = "tracker.example.org", *target = NULL;
+  const char *src = "127.2.0.0/16", *host = "tracker.example.org", *target = NULL, *path = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] != '-') { target = a; continue; }
@@ -217,6 +218,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--seconds") == 0) seconds = atoi(v);
     else if (strcmp(a, "--src") == 0) src = v;
     else if (strcmp(a, "--host") == 0) host = v;
+    else if (strcmp(a, "--path") == 0) path = v;
     else usage();
   }
   if (target == NULL || conns < 1 || seconds < 1) usage();
@@ -248,12 +250,19 @@ int main(int argc, char **argv) {
                                          0xcb, 0xa9, 0x87, 0x65, 0x43, 0x21, 0x55, 0xaa, 0x3c, 0xc3};
   char ih[61];
   for (int i = 0; i < 20; i++) snprintf(ih + 3 * i, 4, "%%%02X", hash[i]);
-  request_len = (size_t)snprintf(request, sizeof request,
-      "GET /announce?info_hash=%s&peer_id=-TR2940-k8hj0wgej6ch&port=6881&uploaded=0&downloaded=0&left=0"
-      "&event=started&key=6c28a7b5&compact=1&numwant=80&supportcrypto=1&requirecrypto=0 HTTP/1.1\r\n"
-      "Host: %s\r\nUser-Agent: Transmission/2.94\r\nAccept: */*\r\n"
-      "Accept-Encoding: gzip;q=1.0, deflate, identity\r\n%s\r\n",
-      ih, host, close_mode ? "Connection: close\r\n" : "");
+  if (path != NULL)
+    request_len = (size_t)snprintf(request, sizeof request,
+        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Transmission/2.94\r\nAccept: */*\r\n"
+        "Accept-Encoding: gzip;q=1.0, deflate, identity\r\n%s\r\n",
+        path, host, close_mode ? "Connection: close\r\n" : "");
+  else
+    request_len = (size_t)snprintf(request, sizeof request,
+        "GET /announce?info_hash=%s&peer_id=-TR2940-k8hj0wgej6ch&port=6881&uploaded=0&downloaded=0&left=0"
+        "&event=started&key=6c28a7b5&compact=1&numwant=80&supportcrypto=1&requirecrypto=0 HTTP/1.1\r\n"
+        "Host: %s\r\nUser-Agent: Transmission/2.94\r\nAccept: */*\r\n"
+        "Accept-Encoding: gzip;q=1.0, deflate, identity\r\n%s\r\n",
+        ih, host, close_mode ? "Connection: close\r\n" : "");
+  if (request_len >= sizeof request) usage();
 
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {

@@ -122,6 +122,15 @@ test('finite :: FiniteGifs: a held hour costs one new second a second; faces and
   assert.is(small.get(DEFAULT_FACE, 3600, t * 1000), null, 'an hour of new frames is past three frames');
   assert.ok(big.get(DEFAULT_FACE, 3600, (t + 1) * 1000) !== null);
   assert.ok(Buffer.from(renderFiniteGif(t + 1, 3600, DEFAULT_FACE)).equals(big.get(DEFAULT_FACE, 3600, (t + 1) * 1000)!.body), 'the next second, render\'s bytes');
+  // A face whose hour is more than one second's budget: refused while its seconds are encoded ahead with what each
+  // second's budget leaves, then served, byte for byte render's.
+  const s8 = { ...DEFAULT_FACE, scale: 8 };
+  const perSecond = 1000 * 67_320; // a thousand frames of the scale-8 face (765 x 88)
+  const slow = new FiniteGifs({ pixelsPerSecond: perSecond, bytesPerSecond: 1e12, maxFaces: 4 });
+  let s = t + 10, refused = 0;
+  for (; slow.get(s8, 3600, s * 1000) === null; s++) refused++;
+  assert.is(refused, 3, 'three seconds of a thousand frames each, then served');
+  assert.ok(Buffer.from(renderFiniteGif(s, 3600, s8)).equals(slow.get(s8, 3600, s * 1000)!.body), 'render\'s bytes');
 });
 
 test('finite :: scale=N on the URL gives render’s pixels at that scale; bad scales are 400', async () => {

@@ -3,11 +3,11 @@
 //
 // A second's picture depends on (face, second) only, so its delta from the second before (the changed rectangle:
 // image descriptor + LZW data) is encoded once and kept while it can still be asked for: from the current second
-// up to MAX_FINITE_SECONDS ahead. The delay is not part of those bytes: a frame is [graphic control extension] +
-// image, and the extension, the only place that names the delay and the transparent index, is one of four shared
-// constants (a stream's delay 0, a finite GIF's 1 s; with or without the transparent index). So the same image bytes
-// serve the stream's short delay and the finite GIF's real second, and a finite GIF of any length from any second is
-// a concatenation: prologue, extension + keyframe(t0), extension + delta(t0+1) … delta(t0+N-1), trailer.
+// up to MAX_FINITE_SECONDS ahead. The delay is not part of those bytes: a finite GIF's frame is a graphic control
+// extension + the image, and the extension, the only place that names the delay and the transparent index, is one of
+// two shared constants (1 s, with or without the transparent index). So a finite GIF of any length from any second is
+// a concatenation: prologue, extension + keyframe(t0), extension + delta(t0+1) … delta(t0+N-1), trailer. (The live
+// stream encodes the same deltas for itself, with delay 0: channel.ts; sharing this ring is the next step.)
 //
 // The seconds are encoded in order (each delta needs the picture before it) and only as far ahead as a request has
 // asked; the ring forgets seconds that have passed. Memory per face: the deltas of at most an hour (≈ 55 B each at
@@ -39,12 +39,8 @@ function gce(delayCs: number, transparentIndex?: number): Buffer {
 const FINITE_OPAQUE = gce(FINITE_DELAY_CS);
 const FINITE_TRANSPARENT = gce(FINITE_DELAY_CS, TRANSPARENT_INDEX);
 
-/** Split an encoded frame (delay 0: an extension only where it names the transparent index) into its parts. */
-function split(frame: Uint8Array): SecondImage {
-  const f = asBuffer(frame);
-  if (f[0] === GIF.EXTENSION_INTRODUCER) return { image: f.subarray(GCE_BYTES), transparent: (f[3]! & GIF.TRANSPARENT_FLAG) !== 0 };
-  return { image: f, transparent: false };
-}
+/** Image bytes are copied into slabs of this size: one allocation per ~1,000 seconds, not one per second. */
+const SLAB_BYTES = 64 * 1024;
 
 export class FaceRing {
   readonly face: FaceOptions;
@@ -57,6 +53,9 @@ export class FaceRing {
   /** The picture of the last second held (first + images.length - 1), to encode the next delta from. */
   private last: Uint8Array | null = null;
   private key: { second: number; image: Buffer } | null = null;
+  /** Where new image bytes go (a slab is freed once the seconds in it are forgotten). */
+  private slab = Buffer.alloc(0);
+  private slabUsed = 0;
   /** Bytes of image data held (for the memory figures and the bound). */
   bytes = 0;
 
@@ -86,6 +85,22 @@ export class FaceRing {
     if (this.images.length === 0) this.last = null;
   }
 
+  /**
+   * Encode ahead for finite(from, seconds), spending at most `pixels` of encoding (whole seconds): a big face's
+   * first hour is spread over several seconds' budgets. Returns the pixels spent.
+   */
+  prepare(from: number, seconds: number, pixels: number): number {
+    const frame = this.opts.width * this.opts.height;
+    const frames = Math.floor(pixels / frame);
+    if (frames < 1 || seconds < 2) return 0;
+    const before = this.cost(from, seconds);
+    const next = from + 1;
+    const usable = this.last !== null && next >= this.first && next <= this.first + this.images.length;
+    const start = usable ? this.first + this.images.length : next;
+    this.fill(next, Math.min(from + seconds - 1, start + frames - 1));
+    return before - this.cost(from, seconds);
+  }
+
   /** Encode the deltas up to `second` (inclusive), from `from` on when nothing usable is held. */
   private fill(from: number, second: number): void {
     if (this.last === null || from < this.first || from > this.first + this.images.length) {
@@ -98,12 +113,29 @@ export class FaceRing {
     let prev = this.last;
     for (let t = this.first + this.images.length; t <= second; t++) {
       const cur = renderFace(t, this.face);
-      const s = split(encodeDelta(prev, cur, this.opts));
+      const s = this.keep(encodeDelta(prev, cur, this.opts));
       this.images.push(s);
       this.bytes += s.image.length;
       prev = cur;
     }
     this.last = prev;
+  }
+
+  /**
+   * An encoded frame (delay 0: an extension only where it names the transparent index) as its image bytes, copied
+   * into the current slab, and its transparency.
+   */
+  private keep(frame: Uint8Array): SecondImage {
+    const transparent = frame[0] === GIF.EXTENSION_INTRODUCER && (frame[3]! & GIF.TRANSPARENT_FLAG) !== 0;
+    const image = frame[0] === GIF.EXTENSION_INTRODUCER ? frame.subarray(GCE_BYTES) : frame;
+    if (this.slabUsed + image.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, image.length));
+      this.slabUsed = 0;
+    }
+    this.slab.set(image, this.slabUsed);
+    const kept = this.slab.subarray(this.slabUsed, this.slabUsed + image.length);
+    this.slabUsed += image.length;
+    return { image: kept, transparent };
   }
 
   private keyframe(second: number): Buffer {

@@ -65,7 +65,12 @@ export class FiniteGifs {
     } else this.rings.delete(fk); // re-inserted below: most recently asked last
     this.rings.set(fk, ring);
     const pixels = ring.cost(second, seconds);
-    if (pixels > 0 && this.pixels + pixels > this.budget.pixelsPerSecond) return null;
+    if (pixels > 0 && this.pixels + pixels > this.budget.pixelsPerSecond) {
+      // Not this second: spend what is left of its budget encoding ahead, so a face bigger than one second's budget
+      // (an hour at scale 8 is 242 M pixels) is served after a few seconds of 503s instead of never.
+      this.pixels += ring.prepare(second, seconds, this.budget.pixelsPerSecond - this.pixels);
+      return null;
+    }
     if (this.bytes >= this.budget.bytesPerSecond) return null;
     this.pixels += pixels;
     const body = ring.finite(second, seconds);
