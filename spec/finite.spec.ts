@@ -12,6 +12,8 @@ import { OPENSSL_MISSING, specIf, toolPresent } from './tools.js';
 import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
 import { FINITE_PIXELS_PER_SECOND } from '../lib/core/limits.js';
 import { FiniteGifs } from '../lib/stream/finite.js';
+import { FaceRings } from '../lib/face/ring.js';
+import { Channel, ChannelRegistry } from '../lib/stream/channel.js';
 import { renderFiniteGif } from '../lib/face/render.js';
 
 let now = 1_796_160_000_250;
@@ -155,6 +157,24 @@ test('finite :: pipelined finite GIFs count toward the pipeline bound (an hour e
   assert.match(heads[0]!, 'Connection: keep-alive');
   assert.match(heads[1]!, 'Connection: close');
   await drainAll();
+});
+
+test('finite :: the live channel and the finite GIFs of a face share its encoded seconds (one encoding of each delta)', () => {
+  const t = 1_796_160_100;
+  const rings = new FaceRings(8);
+  const channels = new ChannelRegistry(8, rings);
+  const gifs = new FiniteGifs({}, rings);
+  const ch = channels.acquire(DEFAULT_FACE, t)!;
+  const gif = gifs.get(DEFAULT_FACE, 60, t * 1000)!;
+  assert.ok(gif !== null);
+  const ring = rings.get(DEFAULT_FACE, ch.key);
+  for (let k = 1; k <= 5; k++) {
+    const d = ch.advance(t + k).delta;
+    assert.ok(d === ring.streamDelta(t + k), `second +${k}: the channel's delta is the ring's own bytes, not a second encoding`);
+  }
+  // …and they are the bytes a channel of its own encodes (the golden stream is pinned by golden.spec).
+  const alone = new Channel(DEFAULT_FACE, t);
+  for (let k = 1; k <= 5; k++) assert.ok(alone.advance(t + k).delta.equals(ring.streamDelta(t + k)), `second +${k}: same bytes`);
 });
 
 let cert: CertFiles | null = null;

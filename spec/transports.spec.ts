@@ -123,8 +123,8 @@ specIf(OPENSSL_MISSING, 'transports :: a finite GIF is the same bytes over all t
       assert.is(b.status, 503, `${name}: full`);
       assert.is(b.type, 'image/gif', `${name}: a GIF an <img> can show`);
       busy.push(b.body);
-      // The finite budget of this (frozen) second is 3 frames short of an hour now: a HEAD past it is a bodiless 503.
-      const h = await ask('HEAD', '/time.gif?seconds=3600&theme=light');
+      // A new face's hour at scale 5 is 91 M pixels, past a second's encoding budget (32 M): a bodiless 503 to HEAD.
+      const h = await ask('HEAD', '/time.gif?seconds=3600&theme=light&scale=5');
       assert.is(h.status, 503, `${name}: HEAD past the finite budget`);
       assert.is(h.body.length, 0, `${name}: HEAD has no body`);
     }

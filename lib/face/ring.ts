@@ -6,8 +6,9 @@
 // up to MAX_FINITE_SECONDS ahead. The delay is not part of those bytes: a finite GIF's frame is a graphic control
 // extension + the image, and the extension, the only place that names the delay and the transparent index, is one of
 // two shared constants (1 s, with or without the transparent index). So a finite GIF of any length from any second is
-// a concatenation: prologue, extension + keyframe(t0), extension + delta(t0+1) … delta(t0+N-1), trailer. (The live
-// stream encodes the same deltas for itself, with delay 0: channel.ts; sharing this ring is the next step.)
+// a concatenation: prologue, extension + keyframe(t0), extension + delta(t0+1) … delta(t0+N-1), trailer. The live
+// stream (channel.ts) takes its frame of each second from the same ring: the stream frame as encoded (delay 0, an
+// extension only where it names the transparent index), of which the image bytes are the tail.
 //
 // The seconds are encoded in order (each delta needs the picture before it) and only as far ahead as a request has
 // asked; the ring forgets seconds that have passed. Memory per face: the deltas of at most an hour (≈ 55 B each at
@@ -17,10 +18,15 @@ import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/de
 import { DISPOSAL, encodePrologue, GIF, minCodeSizeFor, writeGraphicControlExt } from '../../encoder/gif.js';
 import { ByteWriter } from '../../encoder/bytes.js';
 import { faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from './face.js';
-import { FINITE_DELAY_CS } from '../core/limits.js';
+import { FINITE_DELAY_CS, STREAM_DELAY_CS } from '../core/limits.js';
 
-/** One second's shared image bytes (image descriptor + LZW data) and whether they use the transparent index. */
+/**
+ * One second's shared bytes: the frame as the live stream sends it (delay 0; a graphic control extension only
+ * where it names the transparent index), the image bytes within it (image descriptor + LZW data), and whether
+ * they use the transparent index.
+ */
 interface SecondImage {
+  readonly frame: Buffer;
   readonly image: Buffer;
   readonly transparent: boolean;
 }
@@ -63,7 +69,7 @@ export class FaceRing {
     this.face = face;
     const { width, height } = faceSize(face);
     this.palette = paletteFor(face);
-    this.opts = { width, height, minCodeSize: minCodeSizeFor(this.palette.length / 3), transparentIndex: TRANSPARENT_INDEX, delayCs: 0 };
+    this.opts = { width, height, minCodeSize: minCodeSizeFor(this.palette.length / 3), transparentIndex: TRANSPARENT_INDEX, delayCs: STREAM_DELAY_CS };
   }
 
   /** Pixels the encoder must go through for finite(from, seconds): the deltas not held yet and the keyframe. */
@@ -82,7 +88,12 @@ export class FaceRing {
     for (let i = 0; i < drop; i++) this.bytes -= this.images[i]!.image.length;
     this.images = this.images.slice(drop);
     this.first += drop;
-    if (this.images.length === 0) this.last = null;
+    // `last` stays: the picture the next delta is encoded from, when the next second asked is the one after it.
+  }
+
+  /** The picture of `second` if it is the last one encoded (not to be changed: it is the next delta's base). */
+  picture(second: number): Uint8Array | null {
+    return this.last !== null && second === this.first + this.images.length - 1 ? this.last : null;
   }
 
   /**
@@ -121,21 +132,23 @@ export class FaceRing {
     this.last = prev;
   }
 
-  /**
-   * An encoded frame (delay 0: an extension only where it names the transparent index) as its image bytes, copied
-   * into the current slab, and its transparency.
-   */
-  private keep(frame: Uint8Array): SecondImage {
-    const transparent = frame[0] === GIF.EXTENSION_INTRODUCER && (frame[3]! & GIF.TRANSPARENT_FLAG) !== 0;
-    const image = frame[0] === GIF.EXTENSION_INTRODUCER ? frame.subarray(GCE_BYTES) : frame;
-    if (this.slabUsed + image.length > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, image.length));
+  /** An encoded stream frame, copied into the current slab, with its image bytes and transparency. */
+  private keep(encoded: Uint8Array): SecondImage {
+    if (this.slabUsed + encoded.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, encoded.length));
       this.slabUsed = 0;
     }
-    this.slab.set(image, this.slabUsed);
-    const kept = this.slab.subarray(this.slabUsed, this.slabUsed + image.length);
-    this.slabUsed += image.length;
-    return { image: kept, transparent };
+    this.slab.set(encoded, this.slabUsed);
+    const frame = this.slab.subarray(this.slabUsed, this.slabUsed + encoded.length);
+    this.slabUsed += encoded.length;
+    const gce = frame[0] === GIF.EXTENSION_INTRODUCER;
+    return { frame, image: gce ? frame.subarray(GCE_BYTES) : frame, transparent: gce && (frame[3]! & GIF.TRANSPARENT_FLAG) !== 0 };
+  }
+
+  /** The live stream's frame for `second`: the delta from the second before, encoded once (here) for every use. */
+  streamDelta(second: number): Buffer {
+    if (this.last === null || second < this.first || second >= this.first + this.images.length) this.fill(second, second);
+    return this.images[second - this.first]!.frame;
   }
 
   private keyframe(second: number): Buffer {
@@ -166,5 +179,41 @@ export class FaceRing {
     }
     parts.push(TRAILER);
     return Buffer.concat(parts);
+  }
+}
+
+/**
+ * Rings by face, shared by the live channels and the finite GIFs: a face's seconds are encoded once for both. At
+ * most `max` are kept (the least recently asked dropped first; a channel keeps using the ring it holds).
+ */
+export class FaceRings {
+  private readonly rings = new Map<string, FaceRing>();
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** The ring of `face` (key: faceKey), made if absent. */
+  get(face: FaceOptions, key: string): FaceRing {
+    let ring = this.rings.get(key);
+    if (ring === undefined) {
+      if (this.rings.size >= this.max) this.rings.delete(this.rings.keys().next().value!);
+      ring = new FaceRing(face);
+    } else this.rings.delete(key); // re-inserted: most recently asked last
+    this.rings.set(key, ring);
+    return ring;
+  }
+
+  /** Drop every ring's past seconds. */
+  forget(second: number): void {
+    for (const r of this.rings.values()) r.forget(second);
+  }
+
+  /** Faces held and the image bytes they hold. */
+  get held(): { faces: number; bytes: number } {
+    let bytes = 0;
+    for (const r of this.rings.values()) bytes += r.bytes;
+    return { faces: this.rings.size, bytes };
   }
 }

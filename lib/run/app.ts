@@ -27,10 +27,11 @@ import type { Http2Server, Http2Session } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import { BAD_PROXY, MORE, REFUSED } from '../guard/proxy.js';
 import {
-  H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
+  FINITE_MAX_FACES, H2_SESSION_BYTES, HANDSHAKE_TIMEOUT_MS, RECLAIM_BATCH, RECLAIM_SCAN, MAX_CHANNELS, MAX_CHANNELS_PER_IP, MAX_VIEWER_BACKLOG_BYTES, PLAIN_CONN_BYTES, RSS_HARD_FACTOR, TLS_CONN_BYTES,
   VIEWER_STALL_MS,
 } from '../core/limits.js';
 import { FiniteGifs, type FiniteGif } from '../stream/finite.js';
+import { FaceRings } from '../face/ring.js';
 
 const DEFAULT_KEY = faceKey(DEFAULT_FACE);
 
@@ -90,7 +91,9 @@ export class App {
   readonly metrics = new Metrics();
   /** Client faults, sampled for the log and counted in `rejects` by the one call. */
   readonly faults = new FaultLog((reason) => this.metrics.reject(reason));
-  readonly channels = new ChannelRegistry(MAX_CHANNELS);
+  /** Each face's encoded seconds, shared by its live channel and its finite GIFs (face/ring.ts). */
+  private readonly rings = new FaceRings(MAX_CHANNELS + FINITE_MAX_FACES);
+  readonly channels = new ChannelRegistry(MAX_CHANNELS, this.rings);
   readonly responses: Responses;
   /** The lists and the per-address table: who may connect, at accept and behind a balancer. */
   readonly admission: Admission;
@@ -115,7 +118,7 @@ export class App {
   private readonly peerChannels = new Map<string, Map<string, number>>();
   draining = false;
   /** Finite GIFs: each face's encoded seconds, this second's assembled GIFs and their budget. */
-  private readonly finites = new FiniteGifs();
+  private readonly finites = new FiniteGifs({}, this.rings);
   readonly now: () => number;
   private readonly fanoutLimits: FanoutLimits;
   private readonly stats = newFanoutStats();

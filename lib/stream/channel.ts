@@ -1,7 +1,8 @@
 // A channel is one distinct rendering (time zone, 12/24 h, scale, theme) and the viewers watching it.
 //
 // Each second a channel holds two shared encodings of that second: delta(t), only the rectangle that
-// changed since t-1 with unchanged pixels transparent, built before the second starts (prepare), and
+// changed since t-1 with unchanged pixels transparent, built before the second starts (prepare) and taken from the
+// face's ring (face/ring.ts), where finite GIFs of the same face find it too, and
 // keyframe(t), the whole canvas, built on first use (only new viewers and viewers catching up need it, most
 // seconds nobody). Each is written as the same Buffer to every viewer: nothing is encoded or copied per
 // viewer. The prologue (GIF header, screen, palette) never changes for a channel.
@@ -10,7 +11,8 @@
 // while the channel has multipart viewers, and kept in their own list, so the fan-out loop stays one loop.
 
 import { encodePrologue, GIF, minCodeSizeFor } from '../../encoder/gif.js';
-import { encodeDelta, encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
+import { encodeKeyframe, type DeltaOptions } from '../../encoder/delta.js';
+import { FaceRing, type FaceRings } from '../face/ring.js';
 import { encodePng } from '../../encoder/png.js';
 import { faceKey, faceSize, paletteFor, renderFace, TRANSPARENT_INDEX, type FaceOptions } from '../face/face.js';
 import { STREAM_DELAY_CS } from '../core/limits.js';
@@ -97,13 +99,16 @@ export class Channel {
   private next: Frames | null = null;
   private readonly delta: DeltaOptions;
   private readonly colours: Uint8Array;
+  /** The face's encoded seconds: this channel's deltas, shared with finite GIFs when the ring is the registry's. */
+  private readonly ring: FaceRing;
   /** Per-second cache of transport-specific intros (head + prologue + keyframe), built on first use. */
   private introSecond = -1;
   private readonly intros = new Map<string, Buffer>();
 
-  constructor(face: FaceOptions, second: number, key = faceKey(face)) {
+  constructor(face: FaceOptions, second: number, key = faceKey(face), ring: FaceRing = new FaceRing(face)) {
     this.face = face;
     this.key = key;
+    this.ring = ring;
     const { width, height } = faceSize(face);
     const palette = paletteFor(face);
     this.prologue = asBuffer(encodePrologue({ width, height, palette }));
@@ -115,12 +120,12 @@ export class Channel {
       transparentIndex: TRANSPARENT_INDEX,
       delayCs: STREAM_DELAY_CS,
     };
-    this.current = this.render(second, null);
+    this.current = this.render(second);
   }
 
   /** Render and encode `second` ahead of time (its part too, while multipart viewers watch). Once per second per channel, off the tick. */
   prepare(second: number): void {
-    if (this.next?.second !== second) this.next = this.render(second, this.current.second === second - 1 ? this.current : null);
+    if (this.next?.second !== second) this.next = this.render(second);
     if (this.partViewers.length > 0) void this.next.part;
   }
 
@@ -128,7 +133,7 @@ export class Channel {
   advance(second: number): Frames {
     if (second <= this.current.second) return this.current;
     const ready = this.next?.second === second ? this.next : null;
-    this.current = ready ?? this.render(second, this.current.second === second - 1 ? this.current : null);
+    this.current = ready ?? this.render(second);
     this.next = null;
     return this.current;
   }
@@ -181,10 +186,10 @@ export class Channel {
     v.channel = null;
   }
 
-  private render(second: number, prev: Frames | null): Frames {
-    const pixels = renderFace(second, this.face);
-    const prevPixels = prev?.pixels ?? renderFace(second - 1, this.face);
-    return new Frames(second, pixels, asBuffer(encodeDelta(prevPixels, pixels, this.delta)), this.delta, this.colours);
+  private render(second: number): Frames {
+    this.ring.forget(second);
+    const delta = this.ring.streamDelta(second);
+    return new Frames(second, this.ring.picture(second) ?? renderFace(second, this.face), delta, this.delta, this.colours);
   }
 }
 
@@ -195,9 +200,12 @@ export class Channel {
 export class ChannelRegistry {
   readonly channels = new Map<string, Channel>();
   private readonly maxChannels: number;
+  /** The faces' rings, shared with finite GIFs; none: each channel encodes its own. */
+  private readonly rings: FaceRings | null;
 
-  constructor(maxChannels: number) {
+  constructor(maxChannels: number, rings: FaceRings | null = null) {
     this.maxChannels = maxChannels;
+    this.rings = rings;
   }
 
   /** The channel for `face` showing `second`, created if there is room; null when the bound is reached. */
@@ -206,7 +214,7 @@ export class ChannelRegistry {
     let ch = this.channels.get(key);
     if (ch === undefined) {
       if (this.channels.size >= this.maxChannels) return null;
-      ch = new Channel(face, second, key);
+      ch = new Channel(face, second, key, this.rings?.get(face, key));
       this.channels.set(key, ch);
     } else ch.advance(second); // an idle channel is not prepared every second: catch up now
     return ch;

@@ -3,11 +3,11 @@
 // request again costs nothing but the write. What a flood of distinct requests can cost is bounded per second:
 // pixels encoded (a new face, or seconds further ahead than anyone asked before) and bytes assembled (limits.ts
 // FINITE_PIXELS_PER_SECOND, FINITE_BYTES_PER_SECOND); past either, null (the caller answers 503 + Retry-After).
-// Faces are bounded too (FINITE_MAX_FACES, the least recently asked dropped first).
+// Faces are bounded too (the rings' bound, the least recently asked dropped first).
 
 import { faceKey, type FaceOptions } from '../face/face.js';
 import { FINITE_BYTES_PER_SECOND, FINITE_MAX_FACES, FINITE_PIXELS_PER_SECOND } from '../core/limits.js';
-import { FaceRing } from '../face/ring.js';
+import { FaceRings } from '../face/ring.js';
 
 /** One finite GIF of a (face, second, N), shared by every request for it in that second. */
 export interface FiniteGif {
@@ -19,6 +19,7 @@ export interface FiniteGif {
 export interface FiniteBudget {
   pixelsPerSecond: number;
   bytesPerSecond: number;
+  /** Faces kept when the rings are this object's own (none given to the constructor). */
   maxFaces: number;
 }
 
@@ -29,19 +30,18 @@ export class FiniteGifs {
   private pixels = 0;
   private bytes = 0;
   private readonly ofSecond = new Map<string, FiniteGif>();
-  /** Rings by face key, least recently asked first (Map order). */
-  private readonly rings = new Map<string, FaceRing>();
+  /** Each face's encoded seconds, shared with the live channels (face/ring.ts). */
+  readonly rings: FaceRings;
   private readonly budget: FiniteBudget;
 
-  constructor(budget: Partial<FiniteBudget> = {}) {
+  constructor(budget: Partial<FiniteBudget> = {}, rings?: FaceRings) {
     this.budget = { ...DEFAULT_BUDGET, ...budget };
+    this.rings = rings ?? new FaceRings(this.budget.maxFaces);
   }
 
-  /** Faces held and the image bytes they hold (for /metrics and the README's memory figures). */
+  /** Faces held and the image bytes they hold (for the README's memory figures). */
   get held(): { faces: number; bytes: number } {
-    let bytes = 0;
-    for (const r of this.rings.values()) bytes += r.bytes;
-    return { faces: this.rings.size, bytes };
+    return this.rings.held;
   }
 
   /** The GIF of `seconds` frames from the second of `nowMs`, or null when this second's budget is spent. */
@@ -52,18 +52,13 @@ export class FiniteGifs {
       this.pixels = 0;
       this.bytes = 0;
       this.ofSecond.clear();
-      for (const r of this.rings.values()) r.forget(second);
+      this.rings.forget(second);
     }
     const fk = faceKey(face);
     const key = `${fk}/${seconds}`;
     const f = this.ofSecond.get(key);
     if (f !== undefined) return f;
-    let ring = this.rings.get(fk);
-    if (ring === undefined) {
-      if (this.rings.size >= this.budget.maxFaces) this.rings.delete(this.rings.keys().next().value!);
-      ring = new FaceRing(face);
-    } else this.rings.delete(fk); // re-inserted below: most recently asked last
-    this.rings.set(fk, ring);
+    const ring = this.rings.get(face, fk);
     const pixels = ring.cost(second, seconds);
     if (pixels > 0 && this.pixels + pixels > this.budget.pixelsPerSecond) {
       // Not this second: spend what is left of its budget encoding ahead, so a face bigger than one second's budget
