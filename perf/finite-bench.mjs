@@ -22,37 +22,19 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort, machine, median, record, sleep, stopChild } from './common.mjs';
-import { procStats } from './load.mjs';
+import { commonWindow, FLOOD, listeningPort, runFlood } from './flood-run.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FLOOD = `${HERE}out/flood`;
 const num = (k, d) => (process.env[k] === undefined ? d : Number(process.env[k]));
 const ROUNDS = num('ROUNDS', 3);
 const SECONDS = num('SECONDS', 5);
 const CONNS = num('CONNS', 20);
 
-function waitListening(child, name) {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name}: not listening within 10 s`)), 10000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout.resume();
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code})`)));
-  });
-}
-
 async function startTimegif(name, path, expect) {
   const child = spawn('taskset', ['-c', '0', process.execPath, `${ROOT}dist/server.js`, 'serve', '--listen', '127.0.0.1:0', '--conn-rate-per-ip', '100000'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr.resume();
-  const port = await waitListening(child, name);
+  const port = await listeningPort(child, name);
   return { name, child, pid: child.pid, port, path, expect };
 }
 
@@ -91,26 +73,6 @@ async function startNginx(files) {
   throw new Error(`nginx did not start${existsSync(`${prefix}/error.log`) ? `: ${readFileSync(`${prefix}/error.log`, 'utf8')}` : ''}`);
 }
 
-/** One load against `srv` for SECONDS after a 1 s warm-up: responses and server CPU at each of its second lines. */
-function load(srv, mode, src) {
-  const f = spawn('taskset', ['-c', '1', FLOOD, '--mode', mode, '--conns', String(CONNS), '--seconds', String(SECONDS + 1), '--src', src, '--host', 'localhost', '--path', srv.path, `127.0.0.1:${srv.port}`]);
-  const ticks = [];
-  const status = {};
-  let buf = '';
-  f.stdout.on('data', (d) => {
-    buf += d;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const m = /^sec (\d+) responses (\d+) connects \d+ dropped (\d+) partial (\d+) errors (\d+)/.exec(line);
-      if (m) ticks.push({ sec: Number(m[1]), responses: Number(m[2]), bad: Number(m[3]) + Number(m[4]) + Number(m[5]), cpu: procStats(srv.pid)?.runS ?? NaN });
-      const s = /^status (\d+) (\d+)/.exec(line);
-      if (s) status[s[1]] = Number(s[2]);
-    }
-  });
-  return new Promise((resolve) => f.once('exit', () => resolve({ ticks, status })));
-}
-
 if (!existsSync(FLOOD)) throw new Error(`${FLOOD} missing: make -C perf out/flood`);
 if (!existsSync(`${ROOT}dist/server.js`)) throw new Error('dist/server.js missing: npx tsc -p .');
 const servers = [
@@ -132,11 +94,8 @@ try {
   for (const mode of ['keepalive', 'close']) {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [g, group] of groups.entries()) {
-        const runs = await Promise.all(group.map((srv, i) => load(srv, mode, `127.${(i * 10 + round * 2 + g) % 250 + 1}.0.0/16`)));
-        const secs = runs.map((r) => new Set(r.ticks.map((t) => t.sec)));
-        const common = [...secs[0]].filter((s) => secs.every((x) => x.has(s))).sort((a, b) => a - b);
-        if (common.length < 3) throw new Error(`round ${round}: the loads shared ${common.length} seconds`);
-        const [from, to] = [common[1], common[common.length - 1]];
+        const runs = await Promise.all(group.map((srv, i) => runFlood(srv, { mode, conns: CONNS, seconds: SECONDS, src: `127.${(i * 10 + round * 2 + g) % 250 + 1}.0.0/16`, host: 'localhost', path: srv.path })));
+        const [from, to] = commonWindow(runs);
         runs.forEach((r, i) => {
           const srv = group[i];
           const a = r.ticks.find((t) => t.sec === from);

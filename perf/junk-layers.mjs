@@ -20,12 +20,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { machine, median, record, sleep, stopChild } from './common.mjs';
-import { procStats } from './load.mjs';
+import { commonWindow, FLOOD, listeningPort, runFlood } from './flood-run.mjs';
 import { CLOSE, floorConnection, KEEP, MAX_REQUESTS } from './node-floor-junk.mjs';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FLOOD = `${HERE}out/flood`;
 const num = (k, d) => (process.env[k] === undefined ? d : Number(process.env[k]));
 const ROUNDS = num('ROUNDS', 5);
 const SECONDS = num('SECONDS', 5);
@@ -76,43 +74,10 @@ async function layeredFloor(layer) {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-function startServer(name, args) {
+async function startServer(name, args) {
   const child = spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   child.stderr.resume();
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${name}: not listening within 10 s`)), 10000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^\s:]+:(\d+)/.exec(out);
-      if (m && timer) {
-        clearTimeout(timer);
-        child.stdout.resume();
-        resolve({ name, child, pid: child.pid, port: Number(m[1]) });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code})`)));
-  });
-}
-
-/** One flood against `srv` for SECONDS after a 1 s warm-up: responses and server CPU between its second lines. */
-function flood(srv, mode, src) {
-  const f = spawn('taskset', ['-c', '1', FLOOD, '--mode', mode, '--conns', String(CONNS), '--seconds', String(SECONDS + 1), '--src', src, `127.0.0.1:${srv.port}`]);
-  const ticks = [];
-  const status = {};
-  let buf = '';
-  f.stdout.on('data', (d) => {
-    buf += d;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const m = /^sec (\d+) responses (\d+) connects \d+ dropped (\d+) partial (\d+) errors (\d+)/.exec(line);
-      if (m) ticks.push({ sec: Number(m[1]), responses: Number(m[2]), bad: Number(m[3]) + Number(m[4]) + Number(m[5]), cpu: procStats(srv.pid)?.runS ?? NaN });
-      const s = /^status (\d+) (\d+)/.exec(line);
-      if (s) status[s[1]] = Number(s[2]);
-    }
-  });
-  return new Promise((resolve) => f.once('exit', () => resolve({ ticks, status })));
+  return { name, child, pid: child.pid, port: await listeningPort(child, name) };
 }
 
 async function main() {
@@ -129,11 +94,8 @@ async function main() {
     for (const mode of ['keepalive', 'close']) {
       for (let round = 1; round <= ROUNDS; round++) {
         // Each server its own /16 of sources, a new one each round: the per-address table sees strangers.
-        const runs = await Promise.all(servers.map((srv, i) => flood(srv, mode, `127.${(i * ROUNDS + round) % 250 + 1}.0.0/16`)));
-        const secs = runs.map((r) => new Set(r.ticks.map((t) => t.sec)));
-        const common = [...secs[0]].filter((s) => secs.every((x) => x.has(s))).sort((a, b) => a - b);
-        if (common.length < 3) throw new Error(`round ${round}: the floods shared ${common.length} seconds`);
-        const [from, to] = [common[1], common[common.length - 1]];
+        const runs = await Promise.all(servers.map((srv, i) => runFlood(srv, { mode, conns: CONNS, seconds: SECONDS, src: `127.${(i * ROUNDS + round) % 250 + 1}.0.0/16` })));
+        const [from, to] = commonWindow(runs);
         runs.forEach((r, i) => {
           const srv = servers[i];
           const a = r.ticks.find((t) => t.sec === from);
