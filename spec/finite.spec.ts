@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawClient, drainAll, startTest } from './wire.js';
-import { cliDecoders, decodeGifuct, firstDifference, rgbaToRgb } from './decoders.js';
+import { cliDecoders, decodeGifuct, decodeOmggif, firstDifference, rgbaToRgb } from './decoders.js';
 import { faceRgba, h2Session, makeCert, secondsShown, type CertFiles } from './helpers.js';
 import { OPENSSL_MISSING, specIf, toolPresent } from './tools.js';
 import { DEFAULT_FACE, faceSize } from '../lib/face/face.js';
@@ -48,6 +48,26 @@ test('finite :: ?seconds=5 is five frames from the request second, 1 s apart, wi
   const head = await get(port, '/time.gif?seconds=5', 'HEAD');
   assert.match(head.head, `Content-Length: ${r.body.length}\r\n`);
   assert.is(head.body.length, 0, 'HEAD: no body');
+  await drainAll();
+});
+
+test('finite :: loop=0 repeats forever, loop=K K more times (render --loop\'s bytes); bad loops are 400 naming loop', async () => {
+  const { port } = await startTest([], clock);
+  const once = await get(port, '/time.gif?seconds=5');
+  assert.is(decodeOmggif(once.body).loopCount, null, 'no loop: plays once');
+  for (const [q, want] of [['loop=0', 0], ['loop=2', 2], ['loop=65535', 65535]] as const) {
+    const r = await get(port, `/time.gif?seconds=5&${q}`);
+    assert.is(r.status, 200, q);
+    assert.is(decodeOmggif(r.body).loopCount, want, `${q}: the NETSCAPE2.0 count`);
+    assert.ok(Buffer.from(renderFiniteGif(second(), 5, DEFAULT_FACE, want)).equals(r.body), `${q}: render --loop=${want}'s bytes`);
+    assert.equal(secondsShown(r.body, second() - 1, second() + 6), [0, 1, 2, 3, 4].map((k) => second() + k), `${q}: the same frames`);
+  }
+  for (const v of ['-1', '65536', 'x', '', '01', '1.5']) {
+    const r = await get(port, `/time.gif?seconds=5&loop=${v}`);
+    assert.is(r.status, 400, `loop=${v}`);
+    assert.match(r.body.toString(), 'loop: use 0 (repeat forever) or a number of repeats from 1 to 65535');
+  }
+  assert.is((await get(port, '/time.gif?loop=3', 'HEAD')).status, 200, 'a stream ignores loop');
   await drainAll();
 });
 

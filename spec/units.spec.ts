@@ -55,8 +55,9 @@ test('units :: parseStreamQuery: faces, modes, bad names', () => {
   assert.is((parseStreamQuery('r=123') as { face: unknown }).face, DEFAULT_FACE, 'unknown parameters: the shared default face');
   assert.is((parseStreamQuery('tz=UTC&h12=0&scale=3&theme=dark') as { face: unknown }).face, DEFAULT_FACE, 'defaults spelled out');
   assert.equal((parseStreamQuery('tz=asia%2Fkolkata&h12&scale=2&theme=light') as { face: unknown }).face, { tz: 'Asia/Calcutta', hour12: true, scale: 2, theme: 'light' });
-  assert.equal(parseStreamQuery('stream=multipart&seconds=60'), { face: DEFAULT_FACE, mode: 'multipart', seconds: 60 });
-  const bad: [string, string][] = [['tz=', 'tz'], ['tz=%E0%A4%A', 'tz'], ['h12=2', 'h12'], ['scale=0', 'scale'], ['scale=33', 'scale'], ['theme=', 'theme'], ['stream=', 'stream'], ['seconds=3601', 'seconds'], ['seconds=007', 'seconds']];
+  assert.equal(parseStreamQuery('stream=multipart&seconds=60'), { face: DEFAULT_FACE, mode: 'multipart', seconds: 60, loop: null });
+  assert.equal(parseStreamQuery('seconds=60&loop=0'), { face: DEFAULT_FACE, mode: null, seconds: 60, loop: 0 });
+  const bad: [string, string][] = [['tz=', 'tz'], ['tz=%E0%A4%A', 'tz'], ['h12=2', 'h12'], ['scale=0', 'scale'], ['scale=33', 'scale'], ['theme=', 'theme'], ['stream=', 'stream'], ['seconds=3601', 'seconds'], ['seconds=007', 'seconds'], ['seconds=5&loop=x', 'loop'], ['seconds=5&loop=65536', 'loop']];
   for (const [q, name] of bad) assert.is(parseStreamQuery(q), name, q);
   assert.not.type(parseStreamQuery(`${'x=1&'.repeat(20)}theme=neon`), 'string', 'parameters past the 16th are not read');
 });

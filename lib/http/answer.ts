@@ -47,7 +47,7 @@ export function decide(app: App, info: RequestInfo, target: string, isHead: bool
       app.metrics.response(200);
       return METRICS;
     case 'finite': {
-      const gif = app.finiteGif(r.face, r.seconds);
+      const gif = app.finiteGif(r.face, r.seconds, r.loop);
       if (gif === null) return busy(app);
       app.metrics.response(200);
       return { kind: 'finite', gif };

@@ -64,6 +64,7 @@ function bodies(): Record<CannedName, Body> {
     'bad-theme': badOption('theme'),
     'bad-stream': { status: 400, contentType: TEXT, body: 'stream: use gif or multipart\n' },
     'bad-seconds': { status: 400, contentType: TEXT, body: `seconds: use a whole number from 1 to ${MAX_FINITE_SECONDS}\n` },
+    'bad-loop': { status: 400, contentType: TEXT, body: 'loop: use 0 (repeat forever) or a number of repeats from 1 to 65535\n' },
     'redirect-https': { status: 308, contentType: TEXT, body: 'use https\n' },
     'busy': {
       status: 503,

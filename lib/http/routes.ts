@@ -24,13 +24,13 @@ export type { StreamMode };
 
 /** Names of canned answers (see responses.ts). */
 export type CannedName =
-  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds' | 'bad-scale' | 'bad-theme'
+  | 'page' | 'robots' | 'healthz' | 'not-found' | 'misdirected' | 'method-not-allowed' | 'bad-tz' | 'bad-h12' | 'bad-stream' | 'bad-seconds' | 'bad-loop' | 'bad-scale' | 'bad-theme'
   | 'redirect-https' | 'busy' | 'favicon';
 
 export type Route =
   | { kind: 'stream'; face: FaceOptions; mode: StreamMode }
   | { kind: 'canned'; name: CannedName; status: number; junk: string | null }
-  | { kind: 'finite'; face: FaceOptions; seconds: number }
+  | { kind: 'finite'; face: FaceOptions; seconds: number; loop: number | null }
   | { kind: 'metrics' };
 
 export interface RouteContext {
@@ -51,6 +51,7 @@ const BAD_PARAM: Record<BadParam, Route> = {
   h12: canned('bad-h12', 400, 'bad-h12'),
   stream: canned('bad-stream', 400, 'bad-stream'),
   seconds: canned('bad-seconds', 400, 'bad-seconds'),
+  loop: canned('bad-loop', 400, 'bad-loop'),
   scale: canned('bad-scale', 400, 'bad-scale'),
   theme: canned('bad-theme', 400, 'bad-theme'),
 };
@@ -75,7 +76,7 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
     case '/time.gif': {
       const q = req.query === '' ? NO_QUERY : parseStreamQuery(req.query);
       if (typeof q === 'string') return BAD_PARAM[q];
-      if (q.seconds !== null) return { kind: 'finite', face: q.face, seconds: q.seconds };
+      if (q.seconds !== null) return { kind: 'finite', face: q.face, seconds: q.seconds, loop: q.loop };
       const mode = q.mode ?? (isWebKitEngine(req.userAgent) ? 'multipart' : 'gif');
       if (q.face === DEFAULT_FACE) return mode === 'gif' ? UTC_GIF : UTC_MULTIPART;
       return { kind: 'stream', face: q.face, mode };
@@ -100,7 +101,7 @@ export function route(req: RequestInfo, ctx: RouteContext): Route {
 }
 
 /** A query parameter with a value we do not accept: answered 400 naming it. */
-export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds' | 'scale' | 'theme';
+export type BadParam = 'tz' | 'h12' | 'stream' | 'seconds' | 'loop' | 'scale' | 'theme';
 
 export interface StreamQuery {
   face: FaceOptions;
@@ -108,21 +109,27 @@ export interface StreamQuery {
   mode: StreamMode | null;
   /** `seconds=N`: a finite GIF of N seconds instead of a stream. */
   seconds: number | null;
+  /** `loop=0|K` with seconds: the finite GIF repeats forever, or K more times (absent: it plays once). */
+  loop: number | null;
 }
 
-const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null, seconds: null };
+const NO_QUERY: StreamQuery = { face: DEFAULT_FACE, mode: null, seconds: null, loop: null };
+/** Most repeats `loop=` may ask for (the NETSCAPE2.0 count is 16 bits). */
+const MAX_LOOP = 65535;
 /** Parameters read from one query; the rest is ignored (a long query cannot cost more). */
 const MAX_QUERY_PARAMS = 16;
 
 /**
  * The picture's options (options.ts: `tz=Europe/Berlin` (also `%2F`), `h12`, `scale=1..8`, `theme=dark|light`),
- * then `stream=gif|multipart` and `seconds=1..3600` (a finite GIF). Unknown parameters are ignored (the page adds
+ * then `stream=gif|multipart`, `seconds=1..3600` (a finite GIF) and `loop=0..65535` (how often it repeats; a stream
+ * ignores it). Unknown parameters are ignored (the page adds
  * `r=` to defeat caches); a bad value of a known one is named. The default face is returned as DEFAULT_FACE itself.
  */
 export function parseStreamQuery(query: string): StreamQuery | BadParam {
   let face: FaceOptions | null = null;
   let mode: StreamMode | null = null;
   let seconds: number | null = null;
+  let loop: number | null = null;
   for (const part of query.split('&', MAX_QUERY_PARAMS)) {
     const eq = part.indexOf('=');
     const k = eq < 0 ? part : part.slice(0, eq);
@@ -134,6 +141,10 @@ export function parseStreamQuery(query: string): StreamQuery | BadParam {
       const n = raw !== null && /^[1-9]\d{0,3}$/.test(raw) ? Number(raw) : 0;
       if (n < 1 || n > MAX_FINITE_SECONDS) return 'seconds';
       seconds = n;
+    } else if (k === 'loop') {
+      const n = raw !== null && /^(0|[1-9]\d{0,4})$/.test(raw) ? Number(raw) : -1;
+      if (n < 0 || n > MAX_LOOP) return 'loop';
+      loop = n;
     } else {
       const opt = faceOption(k);
       if (opt === undefined) continue;
@@ -151,5 +162,5 @@ export function parseStreamQuery(query: string): StreamQuery | BadParam {
       if (!opt.set((face ??= defaultFace()), v)) return opt.name;
     }
   }
-  return { face: face === null || isDefaultFace(face) ? DEFAULT_FACE : face, mode, seconds };
+  return { face: face === null || isDefaultFace(face) ? DEFAULT_FACE : face, mode, seconds, loop };
 }

@@ -403,8 +403,8 @@ export class App {
   }
 
   /** `?seconds=N` (finite.ts): the GIF from this second, or null when its encoding budget is spent (counted; 503). */
-  finiteGif(face: FaceOptions, seconds: number): FiniteGif | null {
-    const f = this.finites.get(face, seconds, this.now());
+  finiteGif(face: FaceOptions, seconds: number, loop: number | null = null): FiniteGif | null {
+    const f = this.finites.get(face, seconds, this.now(), loop ?? undefined);
     if (f === null) this.metrics.reject('finite-budget');
     return f;
   }

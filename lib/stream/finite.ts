@@ -44,8 +44,11 @@ export class FiniteGifs {
     return this.rings.held;
   }
 
-  /** The GIF of `seconds` frames from the second of `nowMs`, or null when this second's budget is spent. */
-  get(face: FaceOptions, seconds: number, nowMs: number): FiniteGif | null {
+  /**
+   * The GIF of `seconds` frames from the second of `nowMs` (repeating `loop` more times, 0 forever, when given), or
+   * null when this second's budget is spent.
+   */
+  get(face: FaceOptions, seconds: number, nowMs: number, loop?: number): FiniteGif | null {
     const second = Math.floor(nowMs / 1000);
     if (second !== this.second) {
       this.second = second;
@@ -55,7 +58,7 @@ export class FiniteGifs {
       this.rings.forget(second);
     }
     const fk = faceKey(face);
-    const key = `${fk}/${seconds}`;
+    const key = `${fk}/${seconds}/${loop ?? ''}`;
     const f = this.ofSecond.get(key);
     if (f !== undefined) return f;
     const ring = this.rings.get(face, fk);
@@ -68,7 +71,7 @@ export class FiniteGifs {
     }
     if (this.bytes >= this.budget.bytesPerSecond) return null;
     this.pixels += pixels;
-    const body = ring.finite(second, seconds);
+    const body = ring.finite(second, seconds, loop);
     this.bytes += body.length;
     const gif = { body, heads: [null, null] };
     this.ofSecond.set(key, gif);
