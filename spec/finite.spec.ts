@@ -197,6 +197,19 @@ test('finite :: the live channel and the finite GIFs of a face share its encoded
   for (let k = 1; k <= 5; k++) assert.ok(alone.advance(t + k).delta.equals(ring.streamDelta(t + k)), `second +${k}: same bytes`);
 });
 
+test('finite :: a held hour slides with the clock: past seconds dropped (and compacted away), the rest still render\'s bytes', () => {
+  const t = 1_796_170_000;
+  const gifs = new FiniteGifs({ pixelsPerSecond: 1e12, bytesPerSecond: 1e12, maxFaces: 4 });
+  assert.ok(gifs.get(DEFAULT_FACE, 3600, t * 1000) !== null);
+  const full = gifs.held.bytes;
+  for (let s = t + 1; s <= t + 2100; s++) assert.ok(gifs.get(DEFAULT_FACE, 2, s * 1000) !== null);
+  // About 1,500 of the 3,600 seconds remain held: dropped as they passed, none encoded again (a ring that lost its
+  // place would start over and hold a few seconds only).
+  assert.ok(gifs.held.bytes < full / 2 && gifs.held.bytes > full / 4, `the seconds still ahead are held, the past dropped (${gifs.held.bytes} of ${full} B)`);
+  const later = gifs.get(DEFAULT_FACE, 1499, (t + 2100) * 1000)!;
+  assert.ok(Buffer.from(renderFiniteGif(t + 2100, 1499, DEFAULT_FACE)).equals(later.body), 'after 2,100 seconds: render\'s bytes');
+});
+
 let cert: CertFiles | null = null;
 specIf(OPENSSL_MISSING, 'finite :: over HTTP/2: the same bytes with content-length', async () => {
   cert ??= makeCert(['localhost']);

@@ -45,6 +45,8 @@ function gce(delayCs: number, transparentIndex?: number): Buffer {
 const FINITE_OPAQUE = gce(FINITE_DELAY_CS);
 const FINITE_TRANSPARENT = gce(FINITE_DELAY_CS, TRANSPARENT_INDEX);
 
+/** Dropped records are compacted away once there are this many and they are at least half the array. */
+const COMPACT_AFTER = 1024;
 /** Image bytes are copied into slabs of this size: one allocation per ~1,000 seconds, not one per second. */
 const SLAB_BYTES = 64 * 1024;
 
@@ -53,10 +55,19 @@ export class FaceRing {
   private readonly opts: DeltaOptions;
   private readonly palette: Uint8Array;
   private readonly prologues = new Map<number | undefined, Buffer>();
-  /** Deltas of seconds [first, first + images.length): images[i] is the delta from first + i - 1 to first + i. */
+  /**
+   * Deltas of seconds [first, first + count): images[head + i] is the delta from first + i - 1 to first + i. Past
+   * seconds are dropped by moving `head`, and the array is compacted only now and then: forget() runs every second
+   * for every live channel and must not copy an hour of records each time.
+   */
   private first = 0;
   private images: SecondImage[] = [];
-  /** The picture of the last second held (first + images.length - 1), to encode the next delta from. */
+  private head = 0;
+  /** Seconds held. */
+  private get count(): number {
+    return this.images.length - this.head;
+  }
+  /** The picture of the last second held (first + count - 1), to encode the next delta from. */
   private last: Uint8Array | null = null;
   private key: { second: number; image: Buffer } | null = null;
   /** Where new image bytes go (a slab is freed once the seconds in it are forgotten). */
@@ -75,8 +86,8 @@ export class FaceRing {
   /** Pixels the encoder must go through for finite(from, seconds): the deltas not held yet and the keyframe. */
   cost(from: number, seconds: number): number {
     const next = from + 1;
-    const usable = this.last !== null && next >= this.first && next <= this.first + this.images.length;
-    const held = usable ? this.first + this.images.length : next; // first second not held
+    const usable = this.last !== null && next >= this.first && next <= this.first + this.count;
+    const held = usable ? this.first + this.count : next; // first second not held
     const frames = Math.max(0, from + seconds - held) + (this.key?.second === from ? 0 : 1);
     return frames * this.opts.width * this.opts.height;
   }
@@ -84,16 +95,20 @@ export class FaceRing {
   /** Drop the seconds before `second` (they can no longer start or be part of a finite GIF). */
   forget(second: number): void {
     if (this.last === null || second <= this.first) return;
-    const drop = Math.min(second - this.first, this.images.length);
-    for (let i = 0; i < drop; i++) this.bytes -= this.images[i]!.image.length;
-    this.images = this.images.slice(drop);
+    const drop = Math.min(second - this.first, this.count);
+    for (let i = 0; i < drop; i++) this.bytes -= this.images[this.head + i]!.image.length;
+    this.head += drop;
     this.first += drop;
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.images.length) {
+      this.images = this.images.slice(this.head);
+      this.head = 0;
+    }
     // `last` stays: the picture the next delta is encoded from, when the next second asked is the one after it.
   }
 
   /** The picture of `second` if it is the last one encoded (not to be changed: it is the next delta's base). */
   picture(second: number): Uint8Array | null {
-    return this.last !== null && second === this.first + this.images.length - 1 ? this.last : null;
+    return this.last !== null && second === this.first + this.count - 1 ? this.last : null;
   }
 
   /**
@@ -106,23 +121,24 @@ export class FaceRing {
     if (frames < 1 || seconds < 2) return 0;
     const before = this.cost(from, seconds);
     const next = from + 1;
-    const usable = this.last !== null && next >= this.first && next <= this.first + this.images.length;
-    const start = usable ? this.first + this.images.length : next;
+    const usable = this.last !== null && next >= this.first && next <= this.first + this.count;
+    const start = usable ? this.first + this.count : next;
     this.fill(next, Math.min(from + seconds - 1, start + frames - 1));
     return before - this.cost(from, seconds);
   }
 
   /** Encode the deltas up to `second` (inclusive), from `from` on when nothing usable is held. */
   private fill(from: number, second: number): void {
-    if (this.last === null || from < this.first || from > this.first + this.images.length) {
+    if (this.last === null || from < this.first || from > this.first + this.count) {
       // nothing held that leads up to `from`: start over there
       this.images = [];
+      this.head = 0;
       this.bytes = 0;
       this.first = from;
       this.last = renderFace(from - 1, this.face);
     }
     let prev = this.last;
-    for (let t = this.first + this.images.length; t <= second; t++) {
+    for (let t = this.first + this.count; t <= second; t++) {
       const cur = renderFace(t, this.face);
       const s = this.keep(encodeDelta(prev, cur, this.opts));
       this.images.push(s);
@@ -147,8 +163,8 @@ export class FaceRing {
 
   /** The live stream's frame for `second`: the delta from the second before, encoded once (here) for every use. */
   streamDelta(second: number): Buffer {
-    if (this.last === null || second < this.first || second >= this.first + this.images.length) this.fill(second, second);
-    return this.images[second - this.first]!.frame;
+    if (this.last === null || second < this.first || second >= this.first + this.count) this.fill(second, second);
+    return this.images[this.head + second - this.first]!.frame;
   }
 
   private keyframe(second: number): Buffer {
@@ -174,7 +190,7 @@ export class FaceRing {
     if (seconds > 1) this.fill(from + 1, from + seconds - 1);
     const parts: Buffer[] = [this.prologue(loop), FINITE_OPAQUE, this.keyframe(from)];
     for (let t = from + 1; t < from + seconds; t++) {
-      const s = this.images[t - this.first]!;
+      const s = this.images[this.head + t - this.first]!;
       parts.push(s.transparent ? FINITE_TRANSPARENT : FINITE_OPAQUE, s.image);
     }
     parts.push(TRAILER);
